@@ -1,0 +1,424 @@
+"""Agents: citizens (views onto the population arrays) and organisations (plain Python).
+
+Organisation behaviour that is per organisation lives here: paying wages, hiring and
+laying off, earning, borrowing from the social fund, learning, and leaving the region
+when insolvent. Money always moves through ``model.ledger`` or between two stocks, so
+money is conserved by construction of the bookkeeping and checked by the tests.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from .levers import DOMAINS
+from .population import ECOSYSTEM, UNEMPLOYED
+
+if TYPE_CHECKING:
+    from .model import EcosystemModel
+
+SOCIAL_ECONOMY = ("social_enterprise", "cooperative", "community_business")
+FIXED_COST = 0.3
+"""M KRW / month every organisation pays to exist (rent, accounts): a dormant one runs down."""
+
+
+class Citizen(mesa.Agent):
+    """One citizen, a read/write view onto row ``index`` of :class:`Population`.
+
+    The population arrays are the state; this agent exists so that a citizen can be
+    inspected like any Mesa agent (``model.agents_by_type[Citizen]``) while the monthly
+    update stays vectorised.
+    """
+
+    def __init__(self, model: "EcosystemModel", index: int):
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def _pop(self):
+        return self.model.population
+
+    @property
+    def community(self) -> int:
+        return int(self._pop.community[self.index])
+
+    @property
+    def need(self) -> dict[str, float]:
+        """Unmet need per domain (0-1)."""
+        return dict(zip(DOMAINS, self._pop.need[self.index].tolist()))
+
+    @property
+    def capacity(self) -> float:
+        return float(self._pop.capacity[self.index])
+
+    @property
+    def capital(self) -> float:
+        return float(self._pop.capital[self.index])
+
+    @property
+    def activeness(self) -> float:
+        return float(self._pop.activeness[self.index])
+
+    @property
+    def trust(self) -> float:
+        return float(self._pop.trust[self.index])
+
+    @property
+    def employment(self) -> str:
+        return ("unemployed", "mainstream", "ecosystem")[int(self._pop.employment[self.index])]
+
+    @property
+    def adopted(self) -> dict[str, int]:
+        """Id of the solution in use per domain (-1: none)."""
+        return dict(zip(DOMAINS, self._pop.adopted[self.index].tolist()))
+
+    @property
+    def ties(self) -> np.ndarray:
+        """Citizen numbers this citizen has social ties with."""
+        t = self._pop.ties
+        return t.indices[t.indptr[self.index]:t.indptr[self.index + 1]]
+
+
+class Organisation(mesa.Agent):
+    """What every organisation has: a kind, a home community and domain, cash and jobs.
+
+    Attributes:
+        cash        M KRW in hand.
+        capability  0-1, ability to turn funding into a working solution.
+        staff       citizen numbers of unsubsidised employees (-1: hired from outside).
+        subsidised  [citizen, expiry month] of employees whose wage a grant pays.
+        market_revenue  M KRW / month earned outside the ecosystem in normal conditions.
+        earned      M KRW / month earned last month (sales, procurement, market), smoothed.
+        loan        M KRW owed to the social fund.
+    """
+
+    kind = "organisation"
+
+    def __init__(self, model: "EcosystemModel", kind: str, community: int, domain: int,
+                 cash: float, capability: float, market_revenue: float = 0.0):
+        super().__init__(model)
+        self.kind = kind
+        self.community = community
+        self.domain = domain
+        self.cash = cash
+        self.capability = capability
+        self.market_revenue = market_revenue
+        self.staff: list[int] = []
+        self.subsidised: list[list[int]] = []
+        self.earned = 0.0
+        self.month_income = 0.0
+        self.subsidy_income = 0.0
+        self.last_income = 0.0
+        self.last_subsidy = 0.0
+        self.loan = 0.0
+        self.founded = model.steps
+        self.solutions: list = []
+        self.alive = True
+        self.idle_months = 0
+
+    # ---------------------------------------------------------------- money
+    def receive(self, amount: float, flow: str, earned: bool = True) -> None:
+        """Money from outside the ledgered stocks (sales, donations, market revenue)."""
+        self.model.ledger.source(flow, amount)
+        self.cash += amount
+        if earned:
+            self.month_income += amount
+
+    def pay_out(self, amount: float, flow: str) -> None:
+        """Money that leaves the ledgered stocks (wages, project spending)."""
+        self.model.ledger.sink(flow, amount)
+        self.cash -= amount
+
+    @property
+    def jobs(self) -> int:
+        return len(self.staff) + len(self.subsidised)
+
+    @property
+    def jobs_subsidised(self) -> int:
+        return len(self.subsidised)
+
+    # ---------------------------------------------------------------- behaviour
+    def step(self) -> None:
+        """A month: earn outside revenue, pay wages, settle grants, adjust jobs, learn."""
+        m = self.model
+        s = m.spec
+        if self.market_revenue > 0:
+            self.receive(self.market_revenue * m.economy, "market_revenue")
+        self.pay_out(s.wage * self.jobs + FIXED_COST, "wages_and_running_costs")
+        reserve = 12 * s.wage * max(self.jobs, 1)
+        if self.cash > reserve:
+            # Surplus leaves the region's stocks: profit taken out, investment elsewhere.
+            self.pay_out(0.1 * (self.cash - reserve), "surplus_distributed")
+        self._expire_subsidies()
+        self.earned = 0.8 * self.earned + 0.2 * self.month_income
+        self._adjust_jobs()
+        self._service_loan()
+        self.idle_months = self.idle_months + 1 if self.jobs == 0 else 0
+        self.capability = float(np.clip(self.capability - 0.002 * (self.capability - 0.2), 0.0, 1.0))
+        self.last_income, self.last_subsidy = self.month_income, self.subsidy_income
+        self.month_income = 0.0
+        self.subsidy_income = 0.0
+
+    def _expire_subsidies(self) -> None:
+        now = self.model.steps
+        expired = [row for row in self.subsidised if row[1] <= now]
+        if not expired:
+            return
+        self.subsidised = [row for row in self.subsidised if row[1] > now]
+        for citizen, _ in expired:
+            # Kept only if what the organisation earns on its own can pay the wage.
+            if self._affordable_staff() > len(self.staff):
+                self.staff.append(citizen)
+            else:
+                self.model.release(citizen)
+
+    def _affordable_staff(self) -> int:
+        """Unsubsidised jobs that earned income (not grants) can carry."""
+        return int(0.85 * self.earned / self.model.spec.wage)
+
+    def _adjust_jobs(self) -> None:
+        wage = self.model.spec.wage
+        target = self._affordable_staff()
+        if len(self.staff) < target and self.cash > 3 * wage:
+            self.staff.append(self.model.hire(self.community))
+        elif len(self.staff) > target and self.cash < 3 * wage * max(self.jobs, 1) and self.staff:
+            self.model.release(self.staff.pop())
+
+    def _service_loan(self) -> None:
+        if self.loan <= 0:
+            return
+        fund = self.model.government
+        due = min(self.loan, max(self.loan / 24.0, 0.5), max(self.cash, 0.0))
+        self.cash -= due
+        self.loan -= due
+        fund.social_fund += due
+
+    def close(self) -> None:
+        """Leave the region: free the jobs, hand open solutions on, withdraw the rest."""
+        m = self.model
+        for citizen in self.staff:
+            m.release(citizen)
+        for citizen, _ in self.subsidised:
+            m.release(citizen)
+        self.staff, self.subsidised = [], []
+        if self.cash >= 0:
+            m.ledger.sink("exit_liquidation", self.cash)
+        else:
+            m.ledger.source("debt_written_off", -self.cash)
+        self.cash = 0.0
+        self.loan = 0.0  # the social fund loses what was owed
+        self.alive = False
+        m.on_close(self)
+        self.remove()
+
+
+class Firm(Organisation):
+    """A market organisation: for-profit, CSR firm, social enterprise, co-operative or community business.
+
+    A firm that is insolvent and cannot borrow, or has had no one working for a year, closes.
+    """
+
+    def step(self) -> None:
+        super().step()
+        if self.cash < 0:
+            self.model.rescue_or_close(self)
+        elif self.idle_months >= 12:
+            self.close()
+
+
+class NonProfit(Organisation):
+    """Volunteers and donations; mobilises citizens and delivers services in its domain.
+
+    Attributes:
+        volunteers  citizens mobilised last month.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.volunteers = 0
+
+    def step(self) -> None:
+        m = self.model
+        pop = m.population
+        members = pop.members(self.community)
+        # Donations follow the community's means and trust in collective action.
+        donors = pop.capital[members].mean() * pop.trust[members].mean()
+        self.receive(0.004 * members.size * donors * m.economy, "donations")
+        self.volunteers = int(m.participation_by_community[self.community] * 0.1)
+        super().step()
+        if self.cash < 0:
+            m.rescue_or_close(self)
+
+
+class Intermediary(Organisation):
+    """Support centre, living lab or commons platform.
+
+    Its staff (paid from public grants) set how much it can do each month: matching
+    needs with teams, running living labs where citizens take part, peer consulting for
+    partner organisations, and keeping the commons alive. It serves ``communities``.
+    """
+
+    def __init__(self, *args, communities: np.ndarray | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.communities = communities if communities is not None else np.array([self.community])
+        self.matches = 0
+
+    @property
+    def strength(self) -> float:
+        """Staff available this month (each can broker two projects a call)."""
+        return float(len(self.staff))
+
+    def _affordable_staff(self) -> int:
+        # Grant-funded: staff is what 18 months of cash can pay.
+        return int(self.cash / (18 * self.model.spec.wage))
+
+    def step(self) -> None:
+        super().step()
+        if self.cash < 0:
+            self.model.rescue_or_close(self)
+
+
+class Government(mesa.Agent):
+    """The local government: receives the budget and applies the policy levers.
+
+    Attributes (M KRW unless noted):
+        treasury          money received this month and not yet spent (what is left lapses).
+        project_account   project-funding money waiting for the yearly call.
+        social_fund       the revolving fund's cash.
+        budget_factor     1 = full budget; budget cuts lower it.
+        programme_active  False once the subsidy programme has ended.
+        agenda            officials' priorities over the domains (sums to 1; fixed).
+        procurement_reach citizens reached by procurement this month, per (community, domain).
+    """
+
+    def __init__(self, model: "EcosystemModel"):
+        super().__init__(model)
+        self.treasury = 0.0
+        self.project_account = 0.0
+        self.social_fund = 0.0
+        self.budget_factor = 1.0
+        self.programme_active = True
+        self.budget_in = 0.0
+        # Officials' agenda is set centrally (technology and fashion), not by local need.
+        self.agenda = model.rng.dirichlet(np.full(len(DOMAINS), 0.7))
+        self.procurement_reach = np.zeros((model.population.n_communities, len(DOMAINS)))
+
+    def step(self) -> None:
+        m = self.model
+        s = m.spec
+        split = dict(s.budget_split)
+        if not self.programme_active:
+            split["share_wage_subsidy"] = split["share_project_funding"] = 0.0
+        budget = s.budget_per_1000 * s.n_citizens / 1000.0 * self.budget_factor
+        pots = {k: budget * v for k, v in split.items()}
+        self.budget_in = sum(pots.values())
+        m.ledger.source("budget", self.budget_in)
+        self.treasury += self.budget_in
+        self._wage_subsidies(pots["share_wage_subsidy"])
+        self._move(pots["share_project_funding"], "project_account")
+        self._procure(pots["share_procurement"])
+        self._move(pots["share_social_fund"], "social_fund")
+        self._educate(pots["share_education"])
+        self._fund_intermediaries(pots["share_intermediaries"])
+        if self.treasury > 0:
+            m.ledger.sink("lapsed", self.treasury)
+        self.treasury = 0.0
+
+    def _move(self, amount: float, account: str) -> None:
+        amount = min(amount, self.treasury)
+        self.treasury -= amount
+        setattr(self, account, getattr(self, account) + amount)
+
+    def _pay(self, org: Organisation, amount: float, earned: bool) -> None:
+        amount = min(amount, self.treasury)
+        self.treasury -= amount
+        org.cash += amount
+        if earned:
+            org.month_income += amount
+        else:
+            org.subsidy_income += amount
+
+    def _wage_subsidies(self, pot: float) -> None:
+        """Pay running wage-subsidy grants; cancel the newest if the pot shrank; hand out new slots."""
+        m = self.model
+        s = m.spec
+        cost = s.wage * s.wage_subsidy_rate
+        # The job-creation programmes target the social economy only (000 table, 'policy target').
+        firms = [f for f in m.firms() if f.kind in SOCIAL_ECONOMY]
+        slots = int(pot // cost) if cost > 0 else 0
+        held = sorted(((row[1], f.unique_id, f, row) for f in firms for row in f.subsidised),
+                      key=lambda x: (x[0], x[1]))
+        for _, _, firm, row in held[slots:]:
+            row[1] = m.steps  # the grant ends now; the firm keeps the worker only if it can pay
+        for _, _, firm, row in held[:slots]:
+            self._pay(firm, cost, earned=False)
+        free = slots - min(slots, len(held))
+        if free <= 0 or not firms:
+            return
+        # Each firm takes at most a few subsidised workers a month; slots no one takes
+        # draw new firms into the region (subsidy-seeking entry).
+        cap = {f.unique_id: max(1, len(f.staff)) - len(f.subsidised) for f in firms}
+        merit = s.allocation_by_merit
+        score = np.array([f.capability * (1 + f.earned) for f in firms])
+        w = (1 - merit) / len(firms) + merit * score / max(score.sum(), 1e-12)
+        order = m.rng.choice(len(firms), size=len(firms), replace=False, p=w / w.sum())
+        expiry = m.steps + int(s.programme_length)
+        for i in order:
+            f = firms[i]
+            take = max(0, min(cap[f.unique_id], free))
+            for _ in range(take):
+                f.subsidised.append([m.hire(f.community), expiry])
+            free -= take
+            if free <= 0:
+                break
+        if free > 0:
+            m.subsidy_entry(free)
+
+    def _procure(self, pot: float) -> None:
+        """Buy services from solutions in use, in proportion to use and fit; each M KRW
+        also reaches citizens in need where the solution is offered."""
+        m = self.model
+        self.procurement_reach[:] = 0.0
+        live = [sol for sol in m.solutions if sol.alive and sol.provider is not None]
+        if pot <= 0 or not live:
+            return
+        users = m.users_by_solution_community
+        weight = np.array([(users[sol.id].sum() + 5.0) * sol.fit for sol in live])
+        share = weight / weight.sum()
+        sizes = m.population.community_size
+        for sol, sh in zip(live, share):
+            amount = pot * sh
+            self._pay(sol.provider, amount, earned=True)
+            cs = np.fromiter(sol.communities, dtype=np.int64)
+            self.procurement_reach[cs, sol.domain] += (
+                amount * m.spec.outreach_per_mkrw * sizes[cs] / sizes[cs].sum())
+
+    def _educate(self, pot: float) -> None:
+        """Training for citizens: by merit, to those with most need and least capital."""
+        m = self.model
+        pop = m.population
+        trainees_n = pot / 0.05  # 50,000 KRW per trainee-month
+        if trainees_n < 1:
+            return
+        merit = m.spec.allocation_by_merit
+        w = (1 - merit) + merit * pop.need.sum(axis=1) * (1.2 - pop.capital) * 2.0
+        p = np.minimum(1.0, trainees_n * w / w.sum())
+        trained = m.rng.random(pop.n) < p
+        pop.capacity[trained] += 0.5 * m.spec.capacity_gain * (1.0 - pop.capacity[trained])
+        pop.participating |= trained
+        spent = min(pot, self.treasury)
+        self.treasury -= spent
+        m.ledger.sink("education_spend", spent)
+
+    def _fund_intermediaries(self, pot: float) -> None:
+        m = self.model
+        brokers = m.intermediaries()
+        if pot <= 0 or not brokers:
+            return
+        merit = m.spec.allocation_by_merit
+        score = np.array([b.matches + len(b.staff) + 1.0 for b in brokers])
+        w = (1 - merit) / len(brokers) + merit * score / score.sum()
+        for b, share in zip(brokers, w):
+            self._pay(b, pot * share, earned=True)

@@ -1,0 +1,215 @@
+"""The ``ecosim`` command.
+
+    ecosim run SCENARIO [--seed N] [--steps N] [--out DIR] [--set LEVER=VALUE ...]
+    ecosim compare A.toml B.toml [...] [--replicates N] [--seed N] [--steps N] [--workers N]
+                   [--shock KIND@STEP[:STRENGTH]] [--out DIR]
+    ecosim levers [--markdown]
+
+Bad input (a scenario file, a lever value, an argument) prints one line naming the
+file or option, the key, the value and what is allowed, and exits with status 2 before
+anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .levers import LEVERS
+from .scenario import SHOCK_KINDS, ScenarioError, load_scenario
+
+
+class UsageError(Exception):
+    """A command-line value that cannot be used (exit status 2)."""
+
+
+def _parse_set(items: list[str]) -> dict[str, float]:
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--set {item!r}: expected LEVER=VALUE, e.g. --set safety_net=0.8")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise UsageError(f"--set {item!r}: value {value!r} is not a number") from None
+    return out
+
+
+def _parse_shock(text: str | None) -> list[dict]:
+    if not text:
+        return []
+    kind, sep, rest = text.partition("@")
+    if not sep or kind not in SHOCK_KINDS:
+        raise UsageError(f"--shock {text!r}: expected KIND@STEP[:STRENGTH] with KIND one of {', '.join(SHOCK_KINDS)}")
+    step, _, strength = rest.partition(":")
+    try:
+        shock = {"kind": kind, "step": int(step)}
+        if strength:
+            shock["strength"] = float(strength)
+    except ValueError:
+        raise UsageError(f"--shock {text!r}: STEP must be an integer and STRENGTH a number") from None
+    return [shock]
+
+
+def _positive(name: str):
+    def conv(value: str) -> int:
+        try:
+            v = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {value!r}") from None
+        if v < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {value!r}")
+        return v
+    return conv
+
+
+def _seed(value: str) -> int:
+    try:
+        v = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {value!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {value!r}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ecosim", description="Simulate regional social-innovation ecosystems.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run one scenario and write measures, summary and figures")
+    r.add_argument("scenario", help="scenario TOML file")
+    r.add_argument("--seed", type=_seed, default=0)
+    r.add_argument("--steps", type=_positive("--steps"), help="months (default: the scenario's steps)")
+    r.add_argument("--out", default=None, help="output folder (default: results/run-SCENARIO-SEED)")
+    r.add_argument("--set", action="append", metavar="LEVER=VALUE", help="override a lever (repeatable)")
+    r.add_argument("--shock", metavar="KIND@STEP[:STRENGTH]", help="add a shock to the scenario's own")
+    r.add_argument("--no-twin", action="store_true", help="skip the no-shock twin run (no resilience figures)")
+
+    c = sub.add_parser("compare", help="run scenarios on the same seeds and compare them")
+    c.add_argument("scenarios", nargs="+", help="two or more scenario TOML files")
+    c.add_argument("--replicates", type=_positive("--replicates"), default=10)
+    c.add_argument("--seed", type=_seed, default=0, help="root seed of the replicate seeds")
+    c.add_argument("--steps", type=_positive("--steps"))
+    c.add_argument("--workers", type=_positive("--workers"), default=1)
+    c.add_argument("--shock", metavar="KIND@STEP[:STRENGTH]", help="add the same shock to every scenario")
+    c.add_argument("--set", action="append", metavar="LEVER=VALUE", help="override a lever in every scenario")
+    c.add_argument("--out", default="results/compare")
+
+    lv = sub.add_parser("levers", help="list every lever with unit, default and range")
+    lv.add_argument("--markdown", action="store_true")
+
+    for register in _extensions():
+        register(sub)
+    return p
+
+
+def _extensions():
+    """Sub-commands that live with their own layer (experiments, dashboard, benchmark)."""
+    regs = []
+    for mod in ("ecosystem_sim.experiments.cli", "ecosystem_sim.viz.dashboard_cli", "ecosystem_sim.bench"):
+        try:
+            module = __import__(mod, fromlist=["register"])
+        except ImportError:
+            continue
+        regs.append(module.register)
+    return regs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "compare":
+            return cmd_compare(args)
+        if args.command == "levers":
+            return cmd_levers(args)
+        return args.func(args)
+    except (ScenarioError, UsageError) as err:
+        print(f"ecosim {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\necosim {args.command}: interrupted; finished runs are kept", file=sys.stderr)
+        return 130
+
+
+def _scenario(path: str, args) -> "Scenario":  # noqa: F821
+    overrides = _parse_set(getattr(args, "set", None))
+    sc = load_scenario(path, overrides or None)
+    extra = _parse_shock(getattr(args, "shock", None))
+    steps = getattr(args, "steps", None)
+    if steps:
+        try:
+            sc = sc.with_overrides({"steps": steps}, where="--steps")
+        except ScenarioError as err:
+            raise UsageError(f"--steps {steps}: {err.allowed}") from None
+    if extra:
+        sc = sc.with_overrides({"shocks": [s.to_dict() for s in sc.shocks] + extra}, where="--shock")
+    return sc
+
+
+def cmd_run(args) -> int:
+    from tqdm.auto import tqdm
+
+    from .run import run_one
+    from .viz.plots import run_figures
+
+    sc = _scenario(args.scenario, args)
+    out = Path(args.out or f"results/run-{sc.name}-{args.seed}")
+    steps = int(sc.steps)
+    total = steps * (2 if sc.shocks and not args.no_twin else 1)
+    with tqdm(total=total, desc=f"{sc.name} seed {args.seed}", unit="month", disable=total < 50) as bar:
+        result = run_one(sc, args.seed, twin=not args.no_twin, on_step=bar.update)
+    # Write to a temporary folder and move it into place, so no half-written output is left.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".ecosim-", dir=out.parent))
+    result.measures.to_csv(tmp / "measures.csv")
+    if result.twin is not None:
+        result.twin.to_csv(tmp / "twin_measures.csv")
+    (tmp / "summary.json").write_text(json.dumps(result.summary, indent=1))
+    run_figures(result.measures, tmp, sc.name, sc.shocks)
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.replace(out)
+    print(f"wrote {out}/measures.csv, summary.json and {len(list(out.glob('*.png')))} figures")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .compare import compare
+
+    if len(args.scenarios) < 2:
+        raise UsageError(f"compare needs at least two scenario files, got {len(args.scenarios)}")
+    scs = [_scenario(p, args) for p in args.scenarios]
+    names = [s.name for s in scs]
+    if len(set(names)) != len(names):
+        raise UsageError(f"scenario names must differ, got {names}: set name = \"...\" in the files")
+    tables = compare(scs, args.replicates, Path(args.out), root_seed=args.seed, workers=args.workers)
+    print(f"wrote {args.out}/report.md, table.csv, resilience.csv, diffusion.csv, runs.csv and figures")
+    final = tables["final"].set_index("measure")
+    cols = [c for c in final.columns if c.endswith("_mean")]
+    print(final.loc[["jobs_self_sustaining", "orgs_alive", "need_met_share", "participation"], cols].round(3).to_string())
+    return 0
+
+
+def cmd_levers(args) -> int:
+    rows = [(l.name, l.group, l.unit, l.default, f"[{l.low}, {l.high}]", l.doc) for l in LEVERS.values()]
+    if args.markdown:
+        print("| name | group | unit | default | range | meaning |\n|---|---|---|---|---|---|")
+        for r in rows:
+            print("| " + " | ".join(str(x) for x in r) + " |")
+    else:
+        for r in rows:
+            print(f"{r[0]:28} {r[1]:9} {str(r[3]):>8} {r[4]:>18}  {r[2]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

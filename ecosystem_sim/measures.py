@@ -1,0 +1,218 @@
+"""Measures: what is recorded each month, and what is computed over whole runs.
+
+* :func:`snapshot` — every per-step measure in one pass over the state (the model's
+  ``DataCollector`` reads it). Units are in :data:`MEASURES`.
+* :func:`resilience` — resistance, recovery time, integrated loss, permanent shift and
+  collapse of any measure around a shock, against the no-shock twin run with the same seed.
+* :func:`diffusion` — time to 10/50/90 % of eligible adopters, final share, and Bass
+  *p*, *q* fitted to the adoption curve.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import curve_fit
+from scipy.sparse.csgraph import connected_components
+from scipy.stats import entropy
+
+from .levers import DOMAINS, FIRM_KINDS, ORG_KINDS
+from .population import gini
+
+if TYPE_CHECKING:
+    from .model import EcosystemModel
+
+MEASURES: dict[str, str] = {
+    "jobs_subsidised": "jobs whose wage a wage-subsidy grant pays",
+    "jobs_self_sustaining": "jobs in firms and non-profits paid from their own income",
+    "jobs_intermediary": "staff of intermediaries (paid from public grants)",
+    "jobs_total": "all jobs in the ecosystem's organisations",
+    **{f"orgs_{k}": f"{k.replace('_', ' ')} organisations alive" for k in ORG_KINDS},
+    "orgs_alive": "organisations alive",
+    "org_diversity": "Shannon entropy (nats) of organisations by kind",
+    "subsidy_dependence": "share of firms' income this month that came from wage subsidies (0-1)",
+    "unmet_need": "mean need over citizens and domains (0-1)",
+    "need_met_share": "share of citizen-domain needs (above threshold, or served) that a solution serves (0-1)",
+    "solutions_created": "solutions created so far",
+    "solutions_active": "solutions on offer",
+    "adopters": "citizen-domain pairs using a solution",
+    **{f"adoption_{d}": f"share of citizens with a {d.replace('_', ' ')} need (or a solution) who use one (0-1)"
+       for d in DOMAINS},
+    "participation": "share of citizens who took part this month (0-1)",
+    "capacity_mean": "mean capacity (0-1)",
+    "capacity_gini": "Gini of capacity (0-1)",
+    "partner_density": "density of the organisations' partnership network (0-1)",
+    "partner_mean_degree": "mean number of partners per organisation",
+    "partner_giant_share": "share of organisations in the largest partnership component (0-1)",
+    "projects_running": "projects in development",
+    "commons_stock": "knowledge held as commons (solution-fit units per 10,000 citizens)",
+    "treasury": "M KRW: local government's unspent money this month",
+    "project_account": "M KRW: project-funding account",
+    "social_fund": "M KRW: revolving social fund",
+    "org_cash": "M KRW: cash of all organisations",
+    "money_total": "M KRW: all ledgered stocks",
+    "budget_in": "M KRW: budget received this month",
+    "economy": "economic conditions (1 = normal)",
+}
+
+
+def snapshot(model: "EcosystemModel") -> dict[str, float]:
+    """Every per-step measure (see :data:`MEASURES`)."""
+    pop = model.population
+    s = model.spec
+    orgs = model.organisations()
+    by_kind = {k: 0 for k in ORG_KINDS}
+    jobs_sub = jobs_self = jobs_int = 0
+    firm_income = firm_subsidy = 0.0
+    for o in orgs:
+        by_kind[o.kind] += 1
+        if o.kind == "intermediary":
+            jobs_int += o.jobs
+        else:
+            jobs_sub += o.jobs_subsidised
+            jobs_self += len(o.staff)
+        if o.kind in FIRM_KINDS:
+            firm_income += o.last_income
+            firm_subsidy += o.last_subsidy
+    counts = np.array(list(by_kind.values()), dtype=float)
+    using = pop.adopted >= 0
+    needy = pop.need > s.need_threshold
+    out = {
+        "jobs_subsidised": jobs_sub,
+        "jobs_self_sustaining": jobs_self,
+        "jobs_intermediary": jobs_int,
+        "jobs_total": jobs_sub + jobs_self + jobs_int,
+        **{f"orgs_{k}": v for k, v in by_kind.items()},
+        "orgs_alive": len(orgs),
+        "org_diversity": float(entropy(counts)) if counts.sum() else 0.0,
+        "subsidy_dependence": firm_subsidy / (firm_income + firm_subsidy) if firm_income + firm_subsidy > 0 else 0.0,
+        "unmet_need": float(pop.need.mean()),
+        "need_met_share": float(using.sum() / max((needy | using).sum(), 1)),
+        "solutions_created": model.counters["solutions_created"],
+        "solutions_active": sum(sol.alive for sol in model.solutions),
+        "adopters": int(using.sum()),
+    }
+    ever = needy | using
+    for d, name in enumerate(DOMAINS):
+        out[f"adoption_{name}"] = float(using[:, d].sum() / max(ever[:, d].sum(), 1))
+    density, mean_degree, giant = partnership_measures(model, orgs)
+    gov = model.government
+    out.update({
+        "participation": float(pop.participating.mean()),
+        "capacity_mean": float(pop.capacity.mean()),
+        "capacity_gini": gini(pop.capacity),
+        "partner_density": density,
+        "partner_mean_degree": mean_degree,
+        "partner_giant_share": giant,
+        "projects_running": len(model.projects),
+        "commons_stock": model.commons_stock / model.scale,
+        "treasury": gov.treasury,
+        "project_account": gov.project_account,
+        "social_fund": gov.social_fund,
+        "org_cash": sum(o.cash for o in orgs),
+        "money_total": model.money_total(),
+        "budget_in": gov.budget_in,
+        "economy": model.economy,
+    })
+    return out
+
+
+def partnership_measures(model: "EcosystemModel", orgs: list) -> tuple[float, float, float]:
+    """Density, mean degree and giant-component share of the partnership network among live organisations."""
+    n = len(orgs)
+    if n < 2:
+        return 0.0, 0.0, float(n)
+    index = {o.unique_id: i for i, o in enumerate(orgs)}
+    pairs = [(index[a], index[b]) for a, b in model.partnerships if a in index and b in index]
+    if not pairs:
+        return 0.0, 0.0, 1.0 / n
+    r, c = np.array(pairs).T
+    adj = sp.coo_matrix((np.ones(r.size), (r, c)), shape=(n, n)).tocsr()
+    _, labels = connected_components(adj, directed=False)
+    edges = len(pairs)
+    return 2 * edges / (n * (n - 1)), 2 * edges / n, float(np.bincount(labels).max() / n)
+
+
+# --------------------------------------------------------------------- resilience
+def resilience(shocked: pd.Series, baseline: pd.Series, shock_step: int, tolerance: float = 0.05,
+               collapse_below: float = 0.5) -> dict[str, float]:
+    """Resilience of one measure around a shock, against its no-shock twin.
+
+    Both series are indexed by step. ``ratio = shocked / baseline`` after the shock
+    (1 = no loss). Returns:
+        resistance      lowest ratio after the shock (1 = unaffected; Holling's engineering view).
+        recovery_time   months from the shock until the ratio is back within ``tolerance``
+                        of 1 and stays there; NaN if it never does.
+        integrated_loss mean over post-shock months of max(0, 1 - ratio) (resilience
+                        triangle, Bruneau et al. 2003, normalised per month).
+        permanent_shift mean ratio over the last 12 months minus 1 (hysteresis).
+        collapsed       1.0 if the final-year mean ratio is below ``collapse_below``.
+    A measure whose baseline is zero counts as unaffected where the shocked run is zero too.
+    """
+    after_s = shocked.loc[shocked.index >= shock_step].to_numpy(dtype=float)
+    after_b = baseline.loc[baseline.index >= shock_step].to_numpy(dtype=float)
+    n = min(after_s.size, after_b.size)
+    if n == 0:
+        raise ValueError(f"shock step {shock_step} is after the end of the run")
+    after_s, after_b = after_s[:n], after_b[:n]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(after_b != 0, after_s / after_b, np.where(after_s == 0, 1.0, 2.0))
+    within = np.abs(ratio - 1.0) <= tolerance
+    outside = np.nonzero(~within)[0]
+    if outside.size == 0:
+        recovery = 0.0
+    elif outside[-1] == n - 1:
+        recovery = math.nan
+    else:
+        recovery = float(outside[-1] + 1)
+    tail = ratio[-min(12, n):]
+    return {
+        "resistance": float(ratio.min()),
+        "recovery_time": recovery,
+        "integrated_loss": float(np.maximum(0.0, 1.0 - ratio).mean()),
+        "permanent_shift": float(tail.mean() - 1.0),
+        "collapsed": float(tail.mean() < collapse_below),
+    }
+
+
+# --------------------------------------------------------------------- diffusion
+def bass_cumulative(t: np.ndarray, p: float, q: float, m: float) -> np.ndarray:
+    """Bass (1969) cumulative adoption: m (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t})."""
+    e = np.exp(-(p + q) * t)
+    return m * (1.0 - e) / (1.0 + (q / p) * e)
+
+
+def diffusion(share: pd.Series) -> dict[str, float]:
+    """Diffusion figures of an adoption-share curve (0-1, indexed by step).
+
+    Times are months from the first step with any adoption to the first step at or
+    above 10/50/90 % (NaN if never reached); ``bass_p``, ``bass_q`` and ``bass_m`` are fitted
+    with scipy's ``curve_fit`` on the curve from first adoption (NaN if it does not converge
+    or the curve is too short).
+    """
+    y = share.to_numpy(dtype=float)
+    out = {"final_share": float(y[-1]) if y.size else math.nan}
+    started = np.nonzero(y > 0)[0]
+    t0 = int(started[0]) if started.size else None
+    for level in (10, 50, 90):
+        hit = np.nonzero(y >= level / 100)[0]
+        out[f"t{level}"] = float(hit[0] - t0) if (hit.size and t0 is not None) else math.nan
+    out.update(bass_p=math.nan, bass_q=math.nan, bass_m=math.nan)
+    if t0 is None or y.size - t0 < 6 or y[-1] <= 0:
+        return out
+    t = np.arange(y.size - t0, dtype=float)
+    yy = y[t0:]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            (p, q, m), _ = curve_fit(bass_cumulative, t, yy, p0=(0.01, 0.3, max(yy.max(), 1e-3)),
+                                     bounds=([1e-6, 0.0, 1e-6], [1.0, 5.0, 1.0]), maxfev=5000)
+        out.update(bass_p=float(p), bass_q=float(q), bass_m=float(m))
+    except (RuntimeError, ValueError):
+        pass
+    return out

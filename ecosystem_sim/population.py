@@ -1,0 +1,114 @@
+"""Citizens' state as arrays, and their social network as a sparse matrix.
+
+Every per-citizen quantity is one numpy array indexed by citizen number, so a month of
+citizen behaviour is a handful of vector operations whatever the population. The
+``Citizen`` Mesa agents (see :mod:`agents`) are thin views onto one row of these arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .levers import DOMAINS
+
+N_DOMAINS = len(DOMAINS)
+
+# Employment states (``Population.employment``).
+UNEMPLOYED, MAINSTREAM, ECOSYSTEM = 0, 1, 2
+
+
+class Population:
+    """All citizens of the region.
+
+    Attributes (arrays over citizens unless noted; all dimensionless in [0, 1] unless noted):
+        community      int, the neighbourhood a citizen lives in.
+        need           (n, 5) unmet need per problem domain.
+        capacity       ability to define problems, take part in and found projects.
+        capacity0      capacity at the start (decay pulls back toward it).
+        capital        socio-economic capital (fixed).
+        activeness     propensity to take part (fixed).
+        trust          trust in public and collective action.
+        fit_required   least fit a solution must have for this citizen to take it up (fixed).
+        adopted        (n, 5) int, id of the solution in use per domain, -1 for none.
+        employment     UNEMPLOYED, MAINSTREAM or ECOSYSTEM.
+        participating  bool, took part in a project, living lab or training this month.
+        ties           (n, n) CSR matrix of social ties (symmetric, 0/1).
+        degree         number of ties.
+    """
+
+    def __init__(self, rng: np.random.Generator, n: int, citizens_per_community: int,
+                 mean_degree: float, within_community: float, mainstream_employment: float):
+        self.n = n
+        self.n_communities = max(1, int(round(n / citizens_per_community)))
+        # Communities of unequal size (Dirichlet), each with its own profile of needs.
+        sizes = rng.dirichlet(np.full(self.n_communities, 8.0)) * n
+        self.community = np.minimum(
+            np.searchsorted(np.cumsum(sizes), np.arange(n) + 0.5), self.n_communities - 1
+        ).astype(np.int32)
+        self.community_size = np.bincount(self.community, minlength=self.n_communities)
+        profile = rng.dirichlet(np.full(N_DOMAINS, 2.0), size=self.n_communities) * N_DOMAINS
+
+        self.capital = rng.beta(2.0, 3.0, n)
+        self.activeness = np.clip(rng.beta(2.0, 5.0, n) + 0.2 * (self.capital - 0.4), 0.0, 1.0)
+        self.capacity0 = np.clip(rng.beta(2.0, 6.0, n) + 0.25 * self.capital, 0.0, 1.0)
+        self.capacity = self.capacity0.copy()
+        self.trust = rng.beta(5.0, 5.0, n)
+        self.fit_required = rng.beta(2.0, 2.0, n)
+        # Poorer citizens and needier communities start with more need (polarisation).
+        base = 0.25 * profile[self.community] * (1.3 - 0.6 * self.capital)[:, None]
+        self.need = np.clip(base * rng.lognormal(0.0, 0.35, (n, N_DOMAINS)), 0.0, 1.0)
+        self.adopted = np.full((n, N_DOMAINS), -1, dtype=np.int32)
+        employed = rng.random(n) < mainstream_employment * (0.7 + 0.6 * self.capital)
+        self.employment = np.where(employed, MAINSTREAM, UNEMPLOYED).astype(np.int8)
+        self.participating = np.zeros(n, dtype=bool)
+        self.ties = _social_network(rng, self.community, self.community_size, mean_degree, within_community)
+        self.degree = np.asarray(self.ties.sum(axis=1)).ravel()
+        # Members of each community, for drawing within a community without a Python loop.
+        self.order = np.argsort(self.community, kind="stable").astype(np.int32)
+        self.start = np.concatenate([[0], np.cumsum(self.community_size)]).astype(np.int64)
+
+    def members(self, community: int) -> np.ndarray:
+        """Citizen numbers living in ``community``."""
+        return self.order[self.start[community]:self.start[community + 1]]
+
+    def community_mean(self, values: np.ndarray) -> np.ndarray:
+        """Mean of a per-citizen array (or (n, k) array) within each community."""
+        if values.ndim == 1:
+            return np.bincount(self.community, values, self.n_communities) / np.maximum(self.community_size, 1)
+        return np.stack([self.community_mean(values[:, k]) for k in range(values.shape[1])], axis=1)
+
+
+def _social_network(rng: np.random.Generator, community: np.ndarray, size: np.ndarray,
+                    mean_degree: float, within: float) -> sp.csr_matrix:
+    """Ties with community structure: a stochastic block model drawn in O(edges).
+
+    Each citizen draws ``mean_degree / 2`` partners: inside their community with
+    probability ``within``, anywhere otherwise. Duplicates and self-ties are dropped.
+    """
+    n = community.size
+    k = max(1, int(round(mean_degree / 2)))
+    src = np.repeat(np.arange(n, dtype=np.int64), k)
+    start = np.concatenate([[0], np.cumsum(size)])
+    order = np.argsort(community, kind="stable")
+    c = community[src]
+    local = order[start[c] + (rng.random(src.size) * size[c]).astype(np.int64)]
+    anywhere = rng.integers(0, n, src.size)
+    dst = np.where(rng.random(src.size) < within, local, anywhere)
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    data = np.ones(2 * src.size, dtype=np.float32)
+    ties = sp.csr_matrix((data, (np.concatenate([src, dst]), np.concatenate([dst, src]))), shape=(n, n))
+    ties.data[:] = 1.0  # duplicates were summed
+    ties.eliminate_zeros()
+    return ties
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal, towards 1 = concentrated)."""
+    v = np.sort(np.asarray(values, dtype=np.float64))
+    n = v.size
+    total = v.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    return float((2.0 * np.sum(np.arange(1, n + 1) * v) / (n * total)) - (n + 1) / n)

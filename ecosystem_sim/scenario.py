@@ -1,0 +1,245 @@
+"""Scenarios: TOML files read into a frozen, validated ``Scenario``.
+
+A scenario file has optional ``name``, ``description`` and ``inherits`` (a path relative to
+the file) at the top, then the tables ``[policy]``, ``[region]`` and ``[behaviour]`` whose
+keys are lever names (see :mod:`ecosystem_sim.levers`), and any number of ``[[shocks]]``.
+A child's tables override its parent's key by key; its ``shocks`` list, if given, replaces
+the parent's. Anything wrong raises :class:`ScenarioError`, whose message names the file,
+the key, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from .levers import BUDGET_SHARES, DOMAINS, LEVERS, ORG_KINDS, defaults
+
+SECTIONS = ("policy", "region", "behaviour")
+TOP_KEYS = ("name", "description", "inherits", "shocks", *SECTIONS)
+
+SHOCK_KINDS: dict[str, str] = {
+    "programme_end": "wage subsidies and project funding stop for good (the end of a subsidy programme)",
+    "budget_cut": "the budget falls by `strength` (share 0-1) for `duration` months (0 = for good)",
+    "downturn": "household spending and mainstream jobs fall by `strength` for `duration` months",
+    "keystone_loss": "the `count` most central organisations of kind `target` close at once",
+    "need_surge": "every citizen's need in `domain` rises by `strength` (need units 0-1)",
+}
+SHOCK_KEYS = ("kind", "step", "strength", "duration", "domain", "target", "count")
+
+
+class ScenarioError(ValueError):
+    """A scenario (file, override or command-line value) that cannot be used."""
+
+    def __init__(self, where: str, key: str, value: Any, allowed: str):
+        self.where, self.key, self.value, self.allowed = where, key, value, allowed
+        super().__init__(f"{where}: {key} = {value!r}: {allowed}")
+
+
+@dataclass(frozen=True, slots=True)
+class Shock:
+    """One scheduled event. ``step`` is the month it happens (0-based, before that month's step)."""
+
+    kind: str
+    step: int
+    strength: float = 0.5
+    duration: int = 0
+    domain: str = "health_welfare"
+    target: str = "intermediary"
+    count: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in SHOCK_KEYS}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated, immutable set of lever values plus a shock schedule.
+
+    Lever values are reachable as attributes (``scenario.safety_net``) or via ``params``.
+    """
+
+    name: str
+    params: Mapping[str, float]
+    shocks: tuple[Shock, ...] = ()
+    description: str = ""
+    source: str = "<defaults>"
+
+    def __getattr__(self, key: str) -> float:
+        params = object.__getattribute__(self, "params")
+        if key in params:
+            return params[key]
+        raise AttributeError(key)
+
+    @property
+    def budget_split(self) -> dict[str, float]:
+        """The budget weights normalised to sum 1 (share of the monthly budget per use)."""
+        total = sum(self.params[k] for k in BUDGET_SHARES)
+        return {k: self.params[k] / total for k in BUDGET_SHARES}
+
+    def with_overrides(self, overrides: Mapping[str, Any], where: str = "override") -> "Scenario":
+        """A copy with some lever values (or ``shocks``) replaced, validated like a file."""
+        params = dict(self.params)
+        shocks = self.shocks
+        for key, value in overrides.items():
+            if key == "shocks":
+                shocks = tuple(_shock(where, i, s) for i, s in enumerate(value))
+                continue
+            _check_lever(where, key, key, value)
+            params[key] = _cast(key, value)
+        return _build(self.name, params, shocks, self.description, where if where != "override" else self.source)
+
+    def without_shocks(self) -> "Scenario":
+        """The no-shock twin used to measure resilience."""
+        return replace(self, shocks=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON/TOML-ready) that rebuilds this scenario with :func:`from_dict`."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "params": dict(self.params),
+            "shocks": [s.to_dict() for s in self.shocks],
+        }
+
+
+def from_dict(data: Mapping[str, Any], where: str = "<dict>") -> Scenario:
+    """Rebuild a scenario from :meth:`Scenario.to_dict` output (validated)."""
+    params = defaults()
+    for key, value in data.get("params", {}).items():
+        _check_lever(where, f"params.{key}", key, value)
+        params[key] = _cast(key, value)
+    shocks = tuple(_shock(where, i, s) for i, s in enumerate(data.get("shocks", [])))
+    return _build(str(data.get("name", "scenario")), params, shocks, str(data.get("description", "")), where)
+
+
+def default_scenario() -> Scenario:
+    """All levers at their defaults, no shocks."""
+    return _build("defaults", defaults(), (), "every lever at its default", "<defaults>")
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Read, merge (``inherits``) and validate a scenario file; apply ``overrides`` last."""
+    path = Path(path)
+    name, description, params, shocks = _read(path, [])
+    scenario = _build(name, params, shocks, description, str(path))
+    if overrides:
+        scenario = scenario.with_overrides(overrides, where="command line")
+    return scenario
+
+
+def _read(path: Path, chain: list[Path]) -> tuple[str, str, dict[str, float], tuple[Shock, ...]]:
+    where = str(path)
+    if not path.is_file():
+        raise ScenarioError(where, "file", str(path), "no such scenario file")
+    resolved = path.resolve()
+    if resolved in chain:
+        raise ScenarioError(where, "inherits", str(path), "inheritance loops back to this file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(where, "file", "<TOML>", f"is not valid TOML ({err})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(where, "file", "<bytes>", "must be UTF-8 text") from None
+    for key in data:
+        if key not in TOP_KEYS:
+            raise ScenarioError(where, key, data[key], f"unknown key; allowed at top level: {', '.join(TOP_KEYS)}")
+    if "inherits" in data:
+        parent = data["inherits"]
+        if not isinstance(parent, str):
+            raise ScenarioError(where, "inherits", parent, "must be a path (string) relative to this file")
+        _, description, params, shocks = _read(path.parent / parent, [*chain, resolved])
+    else:
+        description, params, shocks = "", defaults(), ()
+    name = data.get("name", path.stem)
+    if not isinstance(name, str):
+        raise ScenarioError(where, "name", name, "must be a string")
+    description = data.get("description", description)
+    if not isinstance(description, str):
+        raise ScenarioError(where, "description", description, "must be a string")
+    for section in SECTIONS:
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise ScenarioError(where, section, table, "must be a table of lever = value")
+        for key, value in table.items():
+            _check_lever(where, f"{section}.{key}", key, value, section)
+            params[key] = _cast(key, value)
+    if "shocks" in data:
+        raw = data["shocks"]
+        if not isinstance(raw, list):
+            raise ScenarioError(where, "shocks", raw, "must be an array of tables ([[shocks]])")
+        shocks = tuple(_shock(where, i, s) for i, s in enumerate(raw))
+    return name, description, params, shocks
+
+
+def _check_lever(where: str, key: str, name: str, value: Any, section: str | None = None) -> None:
+    lever = LEVERS.get(name)
+    if lever is None:
+        allowed = [l.name for l in LEVERS.values() if section is None or l.group == section]
+        raise ScenarioError(where, key, value, f"unknown lever; allowed{' in [' + section + ']' if section else ''}: {', '.join(allowed)}")
+    if section is not None and lever.group != section:
+        raise ScenarioError(where, key, value, f"'{name}' belongs in [{lever.group}], not [{section}]")
+    problem = lever.check(value)
+    if problem:
+        raise ScenarioError(where, key, value, problem)
+
+
+def _cast(name: str, value: Any) -> float:
+    return int(value) if LEVERS[name].integer else float(value)
+
+
+def _shock(where: str, index: int, raw: Any) -> Shock:
+    key = f"shocks[{index}]"
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(where, key, raw, "must be a table with kind, step and options")
+    for k in raw:
+        if k not in SHOCK_KEYS:
+            raise ScenarioError(where, f"{key}.{k}", raw[k], f"unknown key; allowed: {', '.join(SHOCK_KEYS)}")
+    kind = raw.get("kind")
+    if kind not in SHOCK_KINDS:
+        raise ScenarioError(where, f"{key}.kind", kind, f"must be one of: {', '.join(SHOCK_KINDS)}")
+    if "step" not in raw:
+        raise ScenarioError(where, f"{key}.step", None, "is required: the month (integer >= 1) the shock happens")
+    checks = {
+        "step": (lambda v: _is_int(v) and v >= 1, "must be an integer month >= 1"),
+        "strength": (lambda v: _is_num(v) and 0 <= v <= 1, "must be a number in [0, 1]"),
+        "duration": (lambda v: _is_int(v) and v >= 0, "must be an integer number of months >= 0 (0 = for good)"),
+        "domain": (lambda v: v in DOMAINS, f"must be one of: {', '.join(DOMAINS)}"),
+        "target": (lambda v: v in (*ORG_KINDS, "any"), f"must be one of: {', '.join((*ORG_KINDS, 'any'))}"),
+        "count": (lambda v: _is_int(v) and v >= 1, "must be an integer >= 1"),
+    }
+    for k, (ok, allowed) in checks.items():
+        if k in raw and not ok(raw[k]):
+            raise ScenarioError(where, f"{key}.{k}", raw[k], allowed)
+    values = {k: raw[k] for k in SHOCK_KEYS if k in raw}
+    for k in ("step", "duration", "count"):
+        if k in values:
+            values[k] = int(values[k])
+    if "strength" in values:
+        values["strength"] = float(values["strength"])
+    return Shock(**values)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+
+
+def _is_int(v: Any) -> bool:
+    return _is_num(v) and float(v).is_integer()
+
+
+def _build(name: str, params: dict[str, float], shocks: tuple[Shock, ...], description: str, where: str) -> Scenario:
+    if sum(params[k] for k in BUDGET_SHARES) <= 0:
+        raise ScenarioError(where, "policy.share_*", 0, "at least one budget share must be above 0")
+    for i, shock in enumerate(shocks):
+        if shock.step >= params["steps"]:
+            raise ScenarioError(where, f"shocks[{i}].step", shock.step,
+                                f"must be before the end of the run (steps = {params['steps']})")
+    if params["citizens_per_community"] > params["n_citizens"]:
+        raise ScenarioError(where, "region.citizens_per_community", params["citizens_per_community"],
+                            f"must not exceed n_citizens = {params['n_citizens']}")
+    return Scenario(name=name, params=MappingProxyType(dict(params)), shocks=tuple(shocks),
+                    description=description, source=where)

@@ -1,0 +1,1 @@
+"""Figures (matplotlib) and the dashboard app. The model never imports this package."""
