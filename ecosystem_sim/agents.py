@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 SOCIAL_ECONOMY = ("social_enterprise", "cooperative", "community_business")
 FIXED_COST = 0.3
 """M KRW / month every organisation pays to exist (rent, accounts): a dormant one runs down."""
+SERVICE_RELIEF = 0.05
+"""Share of need a non-profit's service removes from a served resident in a month."""
+EDUCATION_DELIVERY_FEE = 0.2
+"""Share of the education budget paid to non-profits that deliver the courses."""
+PEER_CONSULTING = 0.01
+"""Capability a partner organisation gains per month from an intermediary with full staff cover."""
 
 
 class Citizen(mesa.Agent):
@@ -247,9 +253,22 @@ class NonProfit(Organisation):
         donors = pop.capital[members].mean() * pop.trust[members].mean()
         self.receive(0.004 * members.size * donors * m.economy, "donations")
         self.volunteers = int(m.participation_by_community[self.community] * 0.1)
+        self._deliver_services(members)
         super().step()
         if self.cash < 0:
             m.rescue_or_close(self)
+
+
+    def _deliver_services(self, members: np.ndarray) -> None:
+        """Volunteers and staff relieve the neediest residents in the non-profit's domain."""
+        pop = self.model.population
+        capacity = self.volunteers + 5 * len(self.staff)
+        if capacity <= 0 or members.size == 0:
+            return
+        need = pop.need[members, self.domain]
+        k = min(capacity, members.size)
+        neediest = members[np.argpartition(-need, k - 1)[:k]]
+        pop.need[neediest, self.domain] *= 1.0 - SERVICE_RELIEF
 
 
 class Intermediary(Organisation):
@@ -274,7 +293,17 @@ class Intermediary(Organisation):
         # Grant-funded: staff is what 18 months of cash can pay.
         return int(self.cash / (18 * self.model.spec.wage))
 
+    def _peer_consulting(self) -> None:
+        """Partner organisations learn from the intermediary, more when it has staff to spare."""
+        partners = self.model.partners_of(self.unique_id)
+        if not partners or not self.staff:
+            return
+        cover = min(1.0, 5.0 * len(self.staff) / len(partners))
+        for org in partners:
+            org.capability = min(1.0, org.capability + PEER_CONSULTING * cover)
+
     def step(self) -> None:
+        self._peer_consulting()
         super().step()
         if self.cash < 0:
             self.model.rescue_or_close(self)
@@ -285,6 +314,7 @@ class Government(mesa.Agent):
 
     Attributes (M KRW unless noted):
         treasury          money received this month and not yet spent (what is left lapses).
+        intermediary_savings  intermediary money saved to start a new one where none is left.
         project_account   project-funding money waiting for the yearly call.
         social_fund       the revolving fund's cash.
         budget_factor     1 = full budget; budget cuts lower it.
@@ -301,6 +331,7 @@ class Government(mesa.Agent):
         self.budget_factor = 1.0
         self.programme_active = True
         self.budget_in = 0.0
+        self.intermediary_savings = 0.0
         # Officials' agenda is set centrally (technology and fashion), not by local need.
         self.agenda = model.rng.dirichlet(np.full(len(DOMAINS), 0.7))
         self.procurement_reach = np.zeros((model.population.n_communities, len(DOMAINS)))
@@ -408,17 +439,40 @@ class Government(mesa.Agent):
         trained = m.rng.random(pop.n) < p
         pop.capacity[trained] += 0.5 * m.spec.capacity_gain * (1.0 - pop.capacity[trained])
         pop.participating |= trained
+        # Non-profits deliver the courses and keep a delivery fee for their own costs.
+        npos = list(m.agents_by_type.get(NonProfit, []))
+        if npos:
+            fee = EDUCATION_DELIVERY_FEE * pot
+            weights = np.array([1.0 + o.volunteers for o in npos])
+            for o, w in zip(npos, weights / weights.sum()):
+                self._pay(o, fee * w, earned=False)
+            pot -= fee
         spent = min(pot, self.treasury)
         self.treasury -= spent
         m.ledger.sink("education_spend", spent)
 
     def _fund_intermediaries(self, pot: float) -> None:
+        """Grants to intermediaries; where communities have none left (a closed keystone),
+        the money saves up until it can start a new one for them."""
         m = self.model
+        if pot <= 0:
+            return
+        orphans = m.orphaned_communities()
+        if orphans.size:
+            share = orphans.size / m.population.n_communities
+            saved = min(pot * share, self.treasury)
+            self.treasury -= saved
+            self.intermediary_savings += saved
+            pot -= saved
+            start_up = 36.0 * m.spec.wage
+            if self.intermediary_savings >= start_up:
+                m._new_intermediary(orphans, cash=self.intermediary_savings)
+                self.intermediary_savings = 0.0
         brokers = m.intermediaries()
-        if pot <= 0 or not brokers:
+        if not brokers:
             return
         merit = m.spec.allocation_by_merit
         score = np.array([b.matches + len(b.staff) + 1.0 for b in brokers])
         w = (1 - merit) / len(brokers) + merit * score / score.sum()
         for b, share in zip(brokers, w):
-            self._pay(b, pot * share, earned=True)
+            self._pay(b, pot * share, earned=False)

@@ -89,11 +89,17 @@ def call_for_projects(model: "EcosystemModel") -> None:
     k = int(round((1 - merit) * len(applicants) + merit * full_cost))
     k = max(1, min(k, len(applicants)))
     grant = pot / k
-    score = np.array([o.capability * (1.5 if o.domain >= 0 else 1.0) for o in applicants])
-    weights = (1 - merit) / len(applicants) + merit * score / score.sum()
-    leads = rng.choice(len(applicants), size=k, replace=False, p=weights / weights.sum())
-    for lead_idx, (domain, community, by_citizens) in zip(leads, choose_topics(model, k)):
-        start_project(model, applicants[lead_idx], domain, community, by_citizens, grant)
+    capability = np.array([o.capability for o in applicants])
+    domains = np.array([o.domain for o in applicants])
+    homes = np.array([o.community for o in applicants])
+    free = np.ones(len(applicants), dtype=bool)
+    for domain, community, by_citizens in choose_topics(model, k):
+        # By merit, the lead is the capable organisation that knows the domain and the place.
+        score = capability * np.where(domains == domain, 2.0, 1.0) * np.where(homes == community, 1.5, 1.0)
+        w = ((1 - merit) / len(applicants) + merit * score / score.sum()) * free
+        lead = int(rng.choice(len(applicants), p=w / w.sum()))
+        free[lead] = False
+        start_project(model, applicants[lead], domain, community, by_citizens, grant)
 
 
 def choose_topics(model: "EcosystemModel", k: int) -> list[tuple[int, int, bool]]:
@@ -146,6 +152,15 @@ def start_project(model: "EcosystemModel", lead: "Organisation", domain: int, co
     # What the lead can add from its own cash when the grant does not cover the full cost.
     own = max(0.0, 0.3 * (lead.cash - 3 * s.wage * max(lead.jobs, 1)))
     grant_dev = grant * (1 - s.followup_share)
+    # Social finance: an organisation that earns its own income may borrow the rest of the
+    # cost from the revolving social fund (up to a year of wages).
+    gap = max(0.0, s.project_cost - grant_dev - own)
+    loan = min(gap, gov.social_fund, 12 * s.wage) if lead.earned > 0 else 0.0
+    if loan > 0:
+        gov.social_fund -= loan
+        lead.cash += loan
+        lead.loan += loan
+        own += loan
     scope = min(s.project_cost, grant_dev + own)
     adequacy = scope / s.project_cost
     duration = int(np.ceil(s.dev_months * (1 + 0.5 * s.local_cocreation) * (1.5 - 0.5 * adequacy)))
@@ -224,7 +239,8 @@ def succeed(model: "EcosystemModel", p: Project) -> None:
     p.lead.capability = min(1.0, p.lead.capability + 0.08)
     for o in p.partners:
         o.capability = min(1.0, o.capability + 0.04)
-    model.commons_stock += s.commons_share * sol.fit * model.scale
+    if is_open:
+        model.commons_stock += sol.fit
     # The co-creators are the pilot's first users.
     pop = model.population
     users = p.participants[(pop.need[p.participants, p.domain] > 0.5 * s.need_threshold)
@@ -245,7 +261,7 @@ def fail(model: "EcosystemModel", p: Project) -> None:
     p.lead.cash += refund
     p.lead.capability = min(1.0, p.lead.capability + 0.05 * s.safety_net)
     pop = model.population
-    pop.trust[p.participants] = np.clip(pop.trust[p.participants] + 0.06 * (s.safety_net - 0.6), 0.0, 1.0)
+    pop.trust[p.participants] = np.clip(pop.trust[p.participants] - 0.06 * (1.0 - s.safety_net), 0.0, 1.0)
     model.counters["projects_failed"] += 1
 
 

@@ -84,7 +84,8 @@ _ROWS: list[Lever] = [
     # ---------------------------------------------------------------- policy
     Lever("budget_per_1000", "policy", "M KRW / month / 1,000 citizens", 5.0, 0.0, 200.0,
           "Local government's monthly budget for the ecosystem programme, scaled with population.",
-          "000: support budgets; 001 talk 3: 9.8-12.7 bn KRW a year for 14 provinces"),
+          "stylised: sized so that a 10,000-citizen region funds a few projects a year "
+          "(001 talk 3: 9.8-12.7 bn KRW a year nationally for 22-30 projects)"),
     Lever("share_wage_subsidy", "policy", "weight", 0.2, 0.0, 1.0,
           "Budget weight of temporary wage subsidies for jobs in firms.",
           "000 table, 'support': temporary wage and project-cost subsidies"),
@@ -134,7 +135,7 @@ _ROWS: list[Lever] = [
           "000: catch-up vs endogenous innovation; 001 talk 2: residents across the whole cycle"),
     # ---------------------------------------------------------------- region
     Lever("n_citizens", "region", "citizens", 10_000, 200, 2_000_000,
-          "Number of citizens in the region.", "issue 2, 'units and scale'", integer=True),
+          "Number of citizens in the region.", "000: regions (local governments) as the unit of the ecosystem", integer=True),
     Lever("citizens_per_community", "region", "citizens", 500, 50, 20_000,
           "Mean size of a community (neighbourhood).", "", integer=True),
     Lever("firms_per_1000", "region", "firms / 1,000 citizens", 3.0, 0.1, 20.0,
@@ -167,7 +168,8 @@ _ROWS: list[Lever] = [
           "Need above which a citizen looks for a solution in that domain."),
     Lever("imitation", "behaviour", "per month", 0.35, 0.0, 2.0,
           "Bass-style imitation strength: adoption hazard per unit of adopting neighbours' share "
-          "and solution fit.", "Bass 1969; Sultan et al. 1990 q = 0.38"),
+          "and solution fit.", "Bass 1969; Sultan et al. 1990: q = 0.38 per year on average (about 0.03 per month) over a whole market; "
+          "here per month and per share of a citizen's own ties, so not directly comparable"),
     Lever("outreach_per_mkrw", "behaviour", "reach / M KRW", 20.0, 0.0, 500.0,
           "Citizens made aware of a solution per M KRW of follow-up, procurement or mobilisation."),
     Lever("capacity_gain", "behaviour", "per month", 0.05, 0.0, 0.5,

@@ -36,8 +36,17 @@ FIRM_MIX = {"for_profit": 0.3, "csr_firm": 0.1, "social_enterprise": 0.25, "coop
             "community_business": 0.2}
 MARKET_REVENUE = {"for_profit": 12.0, "csr_firm": 15.0, "social_enterprise": 4.0, "cooperative": 3.0,
                   "community_business": 3.0}
+INTERMEDIARY_START_UP = 36.0
+"""Wages (months x staff) an intermediary starts with: two staff for 18 months."""
+VOLUNTEER_REACH = 3.0
+"""Residents a non-profit volunteer makes aware of solutions in the non-profit's domain each month."""
 FOUNDED_KINDS = ("cooperative", "community_business", "social_enterprise")
 FOUNDED_P = (0.4, 0.4, 0.2)
+
+
+def _at_least_one(expected: float) -> int:
+    """Organisations to create for an expected count: rounded, but never zero when the rate is not."""
+    return max(1, int(round(expected))) if expected > 0 else 0
 
 
 class Ledger:
@@ -114,11 +123,11 @@ class EcosystemModel(mesa.Model):
                 firm.staff.append(self.hire(firm.community))
             firm.cash = 6 * s.wage * max(firm.jobs, 1)
             self.ledger.source("initial_cash", firm.cash)
-        for _ in range(int(round(s.nonprofits_per_1000 * s.n_citizens / 1000))):
+        for _ in range(_at_least_one(s.nonprofits_per_1000 * s.n_citizens / 1000)):
             npo = self._new_org(NonProfit, "nonprofit", capability=float(rng.beta(2, 4)))
             npo.cash = 5.0
             self.ledger.source("initial_cash", npo.cash)
-        n_int = int(round(s.intermediaries_per_10000 * s.n_citizens / 10_000))
+        n_int = _at_least_one(s.intermediaries_per_10000 * s.n_citizens / 10_000)
         self.intermediary_target = n_int
         for chunk in np.array_split(rng.permutation(pop.n_communities), max(n_int, 1))[:n_int]:
             self._new_intermediary(chunk)
@@ -132,14 +141,25 @@ class EcosystemModel(mesa.Model):
             domain = int(self.rng.integers(len(DOMAINS)))
         return cls(self, kind, community, domain, 0.0, capability, market_revenue, **kwargs)
 
-    def _new_intermediary(self, communities: np.ndarray) -> Intermediary:
-        s = self.spec
+    def _new_intermediary(self, communities: np.ndarray, cash: float | None = None) -> Intermediary:
+        """An intermediary serving ``communities``; at set-up its start-up cash comes from
+        outside the ledger, later the government pays it (``cash``)."""
         b = self._new_org(Intermediary, "intermediary", community=int(communities[0]),
                           capability=float(self.rng.beta(4, 3)), communities=np.sort(communities))
-        b.cash = 18 * s.wage * 2  # two staff to begin with
-        self.ledger.source("initial_cash", b.cash)
+        if cash is None:
+            b.receive(INTERMEDIARY_START_UP * self.spec.wage, "initial_cash", earned=False)
+        else:
+            b.cash = cash
         b.staff = [self.hire(b.community), self.hire(b.community)]
+        self._intermediary_map()
         return b
+
+    def orphaned_communities(self) -> np.ndarray:
+        """Communities no live intermediary serves."""
+        served = np.zeros(self.population.n_communities, dtype=bool)
+        for b in self.intermediaries():
+            served[b.communities] = True
+        return np.nonzero(~served)[0]
 
     def _intermediary_map(self) -> None:
         self._broker_of = {}
@@ -172,6 +192,11 @@ class EcosystemModel(mesa.Model):
         pool = [o for o in self.organisations() if target == "any" or o.kind == target]
         pool.sort(key=lambda o: (-degree[o.unique_id], -o.jobs, o.unique_id))
         return pool[:count]
+
+    def partners_of(self, uid: int) -> list[Organisation]:
+        """Live organisations in partnership with organisation ``uid``."""
+        ids = {b if a == uid else a for a, b in self.partnerships if uid in (a, b)}
+        return [o for o in self.organisations() if o.unique_id in ids]
 
     def money_total(self) -> float:
         """All money in ledgered stocks (M KRW): treasury, accounts, organisations' cash,
@@ -251,12 +276,12 @@ class EcosystemModel(mesa.Model):
 
     # ------------------------------------------------------------ the month
     def step(self) -> None:
+        self.population.participating[:] = False
         shocks.apply_due(self)
         self.government.step()
         self._intermediary_map()
         if self.steps % innovation.CALL_INTERVAL == 0:
             innovation.call_for_projects(self)
-        self.population.participating[:] = False
         innovation.develop(self)
         self._citizens()
         diffusion.adopt(self, self._reach())
@@ -280,7 +305,7 @@ class EcosystemModel(mesa.Model):
         rng = self.rng
         growth = s.need_growth * self.pressure[None, :] * self.profile[pop.community] * (1.2 - 0.5 * pop.capital)[:, None]
         np.minimum(pop.need + growth, 1.0, out=pop.need)
-        # Living labs and non-profits open places to take part; the active and trusting take them.
+        # Intermediaries' living labs open places to take part; the active and trusting take them.
         slots = np.zeros(pop.n_communities)
         for b in self.intermediaries():
             slots[b.communities] += 25.0 * b.strength / len(b.communities)
@@ -323,7 +348,7 @@ class EcosystemModel(mesa.Model):
             cs = np.fromiter(sol.communities, dtype=np.int64)
             reach[cs, sol.domain] += spend * s.outreach_per_mkrw * pop.community_size[cs] / pop.community_size[cs].sum()
         for npo in self.agents_by_type.get(NonProfit, []):
-            reach[npo.community, npo.domain] += 3.0 * npo.volunteers
+            reach[npo.community, npo.domain] += VOLUNTEER_REACH * npo.volunteers
         return reach
 
     def _found(self) -> None:
