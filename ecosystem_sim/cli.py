@@ -149,7 +149,7 @@ def _scenario(path: str, args) -> "Scenario":  # noqa: F821
         try:
             sc = sc.with_overrides({"steps": steps}, where="--steps")
         except ScenarioError as err:
-            raise UsageError(f"--steps {steps}: {err.allowed}") from None
+            raise UsageError(f"--steps {steps}: {path}: {err.key} = {err.value!r}: {err.allowed}") from None
     if extra:
         sc = sc.with_overrides({"shocks": [s.to_dict() for s in sc.shocks] + extra}, where="--shock")
     return sc
