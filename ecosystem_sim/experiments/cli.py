@@ -1,0 +1,86 @@
+"""``ecosim sweep`` and ``ecosim analyze`` (registered by :func:`register`).
+
+    ecosim sweep EXPERIMENT --out DIR [--workers N] [--scheduler ADDRESS|local] [--retry-failed] [--quiet]
+    ecosim analyze DIR [--no-figures]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def usage_error(text: str) -> Exception:
+    """``ecosystem_sim.cli.UsageError`` as the running ``main`` knows it. Under ``python -m
+    ecosystem_sim.cli`` that module runs as ``__main__`` and its ``UsageError`` is a different class
+    from ``ecosystem_sim.cli.UsageError``; raising the wrong one would end in a traceback."""
+    from .. import cli
+
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    cls = getattr(main, "UsageError", None) if spec is not None and spec.name == "ecosystem_sim.cli" else None
+    return (cls or cli.UsageError)(text)
+
+
+def _positive(value: str) -> int:
+    try:
+        v = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--workers must be a positive integer, got {value!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"--workers must be a positive integer, got {value!r}")
+    return v
+
+
+def register(subparsers) -> None:
+    s = subparsers.add_parser("sweep", help="run an experiment file's design into DIR/results.sqlite (resumable)",
+                              description="Run every run of an experiment's design that DIR/results.sqlite does "
+                                          "not hold yet. Interrupt at any time; the same command resumes.")
+    s.add_argument("experiment", help="experiment TOML file (see experiments/ and docs/experiments.md)")
+    s.add_argument("--out", required=True, help="results folder (holds results.sqlite)")
+    s.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
+    s.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                   help="run on Dask: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
+    s.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_sweep)
+
+    a = subparsers.add_parser("analyze", help="tables, figures and report.md from a sweep's results store")
+    a.add_argument("folder", help="results folder of `ecosim sweep`")
+    a.add_argument("--no-figures", action="store_true", help="tables and report only")
+    a.set_defaults(func=cmd_analyze)
+
+
+def cmd_sweep(args) -> int:
+    from .runner import SweepError, sweep
+    from .spec import load_experiment
+    from .design import build_design
+    from .store import DesignMismatch
+
+    exp = load_experiment(args.experiment)  # ScenarioError -> exit 2 before anything is written
+    design = build_design(exp)
+    try:
+        counts = sweep(design, Path(args.out), workers=args.workers, scheduler=args.scheduler,
+                       progress=not args.quiet, retry_failed=args.retry_failed)
+    except (DesignMismatch, SweepError) as err:
+        raise usage_error(str(err)) from None
+    print(f"{exp.name}: {counts['total']} runs in {len(design.points)} design points; "
+          f"{counts['already']} already stored, {counts['ran']} run now ({counts['failed']} failed) "
+          f"in {counts['seconds']:.1f} s -> {args.out}/results.sqlite")
+    print(f"next: ecosim analyze {args.out}")
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    from .analysis import analyze
+
+    folder = Path(args.folder)
+    if not (folder / "results.sqlite").is_file():
+        raise usage_error(f"{folder}: no results.sqlite here (run `ecosim sweep EXPERIMENT --out {folder}` first)")
+    tables = analyze(folder, figures=not args.no_figures)
+    for w in tables.get("warnings_list", []):
+        print(f"warning: {w}")
+    print(f"wrote {folder}/report.md, {len(tables) - 1} tables in {folder}/tables"
+          + ("" if args.no_figures else f", figures in {folder}/figures"))
+    return 0

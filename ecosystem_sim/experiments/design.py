@@ -1,0 +1,212 @@
+"""Designs: from an :class:`Experiment` to design points, runs and seeds.
+
+The sample matrix comes from the libraries, not from hand-written samplers: a full grid is the
+Cartesian product of the levers' values; Latin hypercube from ``scipy.stats.qmc``; Sobol
+(Saltelli) and Morris from ``SALib.sample``. The matrix is crossed with the regimes (presets,
+or ``mix`` as a factor) and the shock cases; each resulting design point is run
+``replications`` times.
+
+Seeds: one ``numpy.random.SeedSequence(experiment.seed)`` is spawned into one child per run,
+indexed by the run's position in the design (``run_id``), so a run's seed depends only on the
+design, never on the number of workers or the order in which runs finish. With
+``common_random_numbers`` the children are indexed by replicate instead (replicate *i* of every
+point shares a seed, like ``ecosim compare``).
+
+The design hash (SHA-256 of the expanded design: every point's scenario, every run's seed, the
+kept measures) identifies a design; the store refuses to mix two designs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..levers import LEVERS, by_group
+from .spec import MIX, Experiment, ShockCase
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Point:
+    point_id: int
+    regime: str
+    shock_case: str
+    params: dict
+    scenario: dict | None
+    group: int
+    sample: int
+
+    @property
+    def label(self) -> str:
+        parts = [self.regime] if self.regime else []
+        if self.shock_case:
+            parts.append(self.shock_case)
+        parts += [f"{k}={_fmt(v)}" for k, v in self.params.items() if k != MIX]
+        return " | ".join(parts)
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: int
+    point_id: int
+    replicate: int
+    seed: int
+
+
+@dataclass
+class Design:
+    experiment: Experiment
+    matrix: np.ndarray
+    points: list[Point]
+    runs: list[Run]
+    groups: list[dict]
+    hash: str
+
+    def task(self, run: Run) -> dict:
+        """Plain data a worker needs for one run (no objects, so any executor can ship it)."""
+        p = self.points[run.point_id]
+        return {"run_id": run.run_id, "seed": run.seed, "scenario": p.scenario, "params": p.params,
+                "measures": list(self.experiment.measures), "every": self.experiment.timeseries_every}
+
+    def to_dict(self) -> dict:
+        e = self.experiment
+        return {"format": FORMAT_VERSION, "name": e.name, "kind": e.design, "samples": e.samples,
+                "levels": e.levels, "second_order": e.second_order, "replications": e.replications,
+                "root_seed": e.seed, "common_random_numbers": e.common_random_numbers,
+                "factors": [{"name": f.name, "low": f.low, "high": f.high, "values": f.values,
+                             "integer": f.integer} for f in e.factors],
+                "problem": e.problem(), "matrix": self.matrix.tolist(), "groups": self.groups,
+                "measures": list(e.measures), "timeseries_every": e.timeseries_every,
+                "outputs": list(e.outputs), "collapse": e.collapse,
+                "regimes": [p.name for p in e.presets] or ([e.base.name] if e.base else [])}
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+def sample_matrix(exp: Experiment) -> np.ndarray:
+    """The design's sample matrix (rows = points of lever space, columns = ``exp.factors``)."""
+    d = len(exp.factors)
+    if d == 0:
+        return np.zeros((1, 0))
+    if exp.design == "grid":
+        return np.array(list(itertools.product(*[f.grid_values() for f in exp.factors])), dtype=float)
+    problem = exp.problem()
+    if exp.design == "lhs":
+        from scipy.stats import qmc
+        unit = qmc.LatinHypercube(d=d, seed=np.random.default_rng(exp.seed)).random(exp.samples)
+        x = qmc.scale(unit, [f.low for f in exp.factors], [f.high for f in exp.factors])
+    elif exp.design == "sobol":
+        from SALib.sample import sobol
+        x = sobol.sample(problem, exp.samples, calc_second_order=exp.second_order, seed=exp.seed)
+    elif exp.design == "morris":
+        from SALib.sample import morris
+        x = morris.sample(problem, exp.samples, num_levels=exp.levels, seed=exp.seed)
+    else:  # pragma: no cover - spec validates
+        raise ValueError(exp.design)
+    return np.asarray(x, dtype=float)
+
+
+def _values(exp: Experiment, row: np.ndarray) -> dict:
+    out = {}
+    for f, v in zip(exp.factors, row):
+        v = float(v)
+        out[f.name] = float(round(v)) if f.integer else v
+    return out
+
+
+def point_scenario(exp: Experiment, preset, params: dict, case: ShockCase | None, regime: str):
+    """The validated scenario of one design point (errors name the experiment file)."""
+    if exp.base is None:
+        return None
+    overrides: dict = {}
+    policy = [lv.name for lv in by_group("policy")]
+    if exp.uses_mix:
+        a, b = exp.presets
+        m = params[MIX]
+        for k in policy:
+            v = (1 - m) * a.params[k] + m * b.params[k]
+            overrides[k] = round(v) if LEVERS[k].integer else v
+    elif preset is not None:
+        overrides.update({k: preset.params[k] for k in policy})
+    overrides.update(exp.overrides)
+    if exp.steps is not None:
+        overrides["steps"] = exp.steps
+    for k, v in params.items():
+        if k != MIX:
+            overrides[k] = int(v) if LEVERS[k].integer else v
+    if case is not None:
+        overrides["shocks"] = [dict(s) for s in case.shocks]
+    sc = exp.base.with_overrides(overrides, where=exp.source)
+    return replace(sc, name=regime or sc.name)
+
+
+def build_design(exp: Experiment) -> Design:
+    """Expand ``exp`` into points and runs, validate every point's scenario, hash the result."""
+    matrix = sample_matrix(exp)
+    cases: list[ShockCase | None] = list(exp.shock_cases) or [None]
+    if exp.uses_mix:
+        regimes: list = [(None, None)]
+    elif exp.presets:
+        regimes = [(p.name, p) for p in exp.presets]
+    else:
+        regimes = [(exp.base.name if exp.base is not None else "", None)]
+    points: list[Point] = []
+    groups: list[dict] = []
+    cache: dict = {}
+    for label, preset in regimes:
+        for case in cases:
+            group = len(groups)
+            case_name = case.name if case else ""
+            groups.append({"group": group, "regime": "mix" if label is None else label, "shock_case": case_name})
+            for i, row in enumerate(matrix):
+                params = _values(exp, row)
+                regime = label
+                if exp.uses_mix:
+                    m = params[MIX]
+                    a, b = exp.presets
+                    regime = a.name if m == 0 else b.name if m == 1 else f"mix {m:.3g}"
+                key = (regime, case_name, tuple(sorted(params.items())))
+                if key not in cache:
+                    sc = point_scenario(exp, preset, params, case, regime)
+                    cache[key] = None if sc is None else sc.to_dict()
+                points.append(Point(len(points), regime, case_name, params, cache[key], group, i))
+    runs = []
+    n_runs = len(points) * exp.replications
+    if exp.common_random_numbers:
+        children = np.random.SeedSequence(exp.seed).spawn(exp.replications)
+    else:
+        children = np.random.SeedSequence(exp.seed).spawn(n_runs)
+    for p in points:
+        for rep in range(exp.replications):
+            rid = len(runs)
+            ss = children[rep] if exp.common_random_numbers else children[rid]
+            runs.append(Run(rid, p.point_id, rep, int(ss.generate_state(1)[0])))
+    design = Design(exp, matrix, points, runs, groups, "")
+    design.hash = design_hash(design)
+    return design
+
+
+def design_hash(design: Design) -> str:
+    exp = design.experiment
+    blob = {
+        "format": FORMAT_VERSION,
+        "design": {k: v for k, v in design.to_dict().items() if k not in ("name", "outputs", "collapse")},
+        "points": [[p.point_id, p.regime, p.shock_case, p.params, _strip(p.scenario)] for p in design.points],
+        "runs": [[r.run_id, r.point_id, r.replicate, r.seed] for r in design.runs],
+        "measures": list(exp.measures),
+    }
+    text = json.dumps(blob, sort_keys=True, separators=(",", ":"), default=float)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _strip(scenario: dict | None) -> dict | None:
+    if scenario is None:
+        return None
+    return {k: v for k, v in scenario.items() if k != "description"}

@@ -1,0 +1,217 @@
+"""The runner: run what the store does not have yet, through any ``concurrent.futures.Executor``.
+
+* Seeds are fixed by the design (see :mod:`.design`), so results are identical whatever the
+  number of workers, the executor, or the order in which runs finish.
+* Work goes to a local ``ProcessPoolExecutor`` by default, to a Dask cluster when a scheduler
+  address (or ``"local"`` for a ``LocalCluster``) is given, or to any executor passed in.
+* Each run is written to the store by this (parent) process as soon as it returns. A run that
+  raises is recorded as ``failed`` with its error; the sweep goes on.
+* Test hook: the environment variable ``ECOSIM_SWEEP_FAIL_RUNS`` (comma-separated run_ids), read by
+  :func:`sweep` in the parent, makes those runs raise ``RuntimeError`` inside the worker, before the
+  model is built. It exists so the
+  tests can check failure handling without a special case in the model.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from concurrent.futures import Executor, FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Callable
+
+from .design import Design, build_design
+from .spec import Experiment
+from .store import Store
+
+FAIL_ENV = "ECOSIM_SWEEP_FAIL_RUNS"
+
+
+class SweepError(Exception):
+    """The sweep cannot go on (e.g. the worker pool died); finished runs are kept."""
+
+
+# ---------------------------------------------------------------------------- worker side
+_PROVENANCE_PATCHED = False
+
+
+def _quiet_provenance() -> None:
+    """``run.summarise`` asks git for the commit on every run; the store keeps provenance once in
+    its manifest, so in workers the answer is computed once per process (no model change)."""
+    global _PROVENANCE_PATCHED
+    if _PROVENANCE_PATCHED:
+        return
+    from .. import run as run_mod
+
+    cached = run_mod.provenance()
+    run_mod.provenance = lambda: cached
+    _PROVENANCE_PATCHED = True
+
+
+def evaluate_model(task: dict) -> dict:
+    """Run one design point of the ecosystem model; returns summary and kept time series."""
+    from ..run import run_one
+    from ..scenario import from_dict
+
+    _quiet_provenance()
+    scenario = from_dict(task["scenario"], where=f"run {task['run_id']}")
+    result = run_one(scenario, task["seed"])
+    summary = {k: v for k, v in result.summary.items() if k not in ("scenario", "provenance")}
+    every = int(task.get("every", 1))
+    m = result.measures
+    keep = m.index[(m.index % every == 0) | (m.index == m.index[-1])]
+    sub = m.loc[keep, task["measures"]]
+    ts = {"step": [int(s) for s in sub.index]}
+    for c in task["measures"]:
+        ts[c] = [None if v != v else float(v) for v in sub[c].to_numpy()]
+    return {"summary": summary, "timeseries": ts}
+
+
+def execute(task: dict, evaluate: Callable[[dict], dict] | None = None) -> dict:
+    """Worker entry point: never raises; a failure comes back as ``status = 'failed'``."""
+    t0 = time.perf_counter()
+    try:
+        if task.get("inject_failure"):
+            raise RuntimeError(f"injected failure for run {task['run_id']} ({FAIL_ENV})")
+        out = (evaluate or evaluate_model)(task)
+        out.update(run_id=task["run_id"], status="ok", error=None)
+    except Exception as err:  # noqa: BLE001 - recorded, the sweep goes on
+        tb = traceback.format_exception(err)
+        out = {"run_id": task["run_id"], "status": "failed",
+               "error": f"{type(err).__name__}: {err}\n" + "".join(tb[-3:])}
+    out["duration"] = time.perf_counter() - t0
+    return out
+
+
+# ---------------------------------------------------------------------------- parent side
+def dask_executor(scheduler: str, workers: int):
+    """A ``concurrent.futures`` executor on a Dask cluster and a function that closes it."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise SweepError("--scheduler needs Dask: pip install -e '.[dask]' (dask[distributed])") from None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
+        client = Client(cluster)
+    else:
+        cluster = None
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as err:
+            raise SweepError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({err})") from None
+
+    def close():
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+    return client.get_executor(pure=False), close
+
+
+def _mp_context():
+    """Fresh worker processes ("forkserver" where available): forking a parent that already runs
+    threads (tqdm's monitor, Dask, a notebook) can deadlock."""
+    import multiprocessing as mp
+
+    return mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+
+
+def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, scheduler: str | None = None,
+          executor: Executor | None = None, progress: bool = True, retry_failed: bool = False,
+          evaluate: Callable[[dict], dict] | None = None, max_in_flight: int | None = None) -> dict:
+    """Run every run of the design that ``out/results.sqlite`` does not hold yet.
+
+    Args:
+        experiment: an :class:`Experiment` (or an already built :class:`Design`).
+        out: folder of the store (created).
+        workers: local worker processes (or LocalCluster workers with ``scheduler="local"``).
+        scheduler: ``None`` (processes), ``"local"`` (Dask LocalCluster) or a Dask scheduler address.
+        executor: any ``concurrent.futures.Executor`` to use instead (not shut down here).
+        retry_failed: run again the runs recorded as failed.
+        evaluate: function(task) -> {"summary", "timeseries"} replacing the model (must be picklable
+            for process executors); used for Ishigami checks of the pipeline.
+    Returns counts: ``total``, ``already``, ``ran``, ``failed`` (this session), ``seconds``.
+    Raises :class:`~.store.DesignMismatch` when ``out`` holds a different design.
+    """
+    from tqdm.auto import tqdm
+
+    from ..run import provenance
+
+    design = experiment if isinstance(experiment, Design) else build_design(experiment)
+    prov = provenance()
+    store = Store(out, design, prov)
+    t_start = time.perf_counter()
+    failed = ran = 0
+    close = None
+    try:
+        if retry_failed:
+            store.drop_failed()
+        done = store.done_ids()
+        todo = [r for r in design.runs if r.run_id not in done]
+        store.add_session(workers, scheduler or ("executor" if executor else "processes"), len(todo), prov)
+        total = len(design.runs)
+        bar = tqdm(total=total, initial=total - len(todo), desc=design.experiment.name, unit="run",
+                   disable=not progress, smoothing=0.1, dynamic_ncols=True)
+        bar.set_postfix(failed=0)
+        if not todo:
+            bar.close()
+            return {"total": total, "already": total, "ran": 0, "failed": 0, "seconds": 0.0}
+        pool = executor
+        if pool is None and scheduler:
+            pool, close = dask_executor(scheduler, workers)
+        elif pool is None and workers > 1 and len(todo) > 1:
+            pool = ProcessPoolExecutor(workers, mp_context=_mp_context())
+            close = lambda: pool.shutdown(cancel_futures=True)  # noqa: E731
+        inject = {s.strip() for s in os.environ.get(FAIL_ENV, "").split(",") if s.strip()}
+        tasks = ({**design.task(r), "inject_failure": str(r.run_id) in inject} for r in todo)
+        try:
+            if pool is None:
+                for task in tasks:
+                    result = execute(task, evaluate)
+                    store.record(result)
+                    ran += 1
+                    failed += result["status"] == "failed"
+                    bar.update(1)
+                    bar.set_postfix(failed=failed)
+            else:
+                limit = max_in_flight or max(4 * workers, 8)
+                pending = set()
+                exhausted = False
+                while pending or not exhausted:
+                    while not exhausted and len(pending) < limit:
+                        task = next(tasks, None)
+                        if task is None:
+                            exhausted = True
+                            break
+                        fut = pool.submit(execute, task, evaluate) if evaluate else pool.submit(execute, task)
+                        fut.run_id = task["run_id"]
+                        pending.add(fut)
+                    if not pending:
+                        break
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        try:
+                            result = fut.result()
+                        except BrokenProcessPool as err:
+                            raise SweepError(f"the worker pool died ({err}); finished runs are kept: "
+                                             "run the same command again to resume") from None
+                        except Exception as err:  # noqa: BLE001 - e.g. a Dask worker lost the task
+                            result = {"run_id": fut.run_id, "status": "failed",
+                                      "error": f"{type(err).__name__}: {err} (raised by the executor)",
+                                      "duration": None}
+                        store.record(result)
+                        ran += 1
+                        failed += result["status"] == "failed"
+                        bar.update(1)
+                        bar.set_postfix(failed=failed)
+        finally:
+            bar.close()
+    finally:
+        if close is not None:
+            close()
+        store.close()
+    return {"total": len(design.runs), "already": len(design.runs) - len(todo), "ran": ran, "failed": failed,
+            "seconds": time.perf_counter() - t_start}

@@ -1,0 +1,201 @@
+"""The results store: one SQLite file (``DIR/results.sqlite``, WAL mode) that loses nothing.
+
+Tables (query them with ``sqlite3`` or ``pandas.read_sql``):
+
+    manifest    one row: design hash, the design (JSON), the experiment file's text and path,
+                root seed, counts, kept measures, provenance (versions, commit), creation time.
+    points      one row per design point: point_id, regime, shock_case, label, group, sample,
+                params (JSON) and one ``param_<name>`` column per varied lever, scenario (JSON).
+    runs        one row per *finished* run: run_id (primary key), point_id, replicate, seed,
+                regime, shock_case, params (JSON + ``param_<name>`` columns), status ('ok' or
+                'failed'), error, summary (JSON) and ``final_<measure>`` columns, duration (s).
+    timeseries  wide: run_id, step and the kept measures (primary key run_id, step).
+    resilience  run_id, shock, kind, step, measure, resistance, recovery_time, integrated_loss,
+                permanent_shift, collapsed.
+    diffusion   run_id, domain, final_share, t10, t50, t90, bass_p, bass_q, bass_m.
+    sessions    one row per ``sweep`` invocation (start time, workers, scheduler, runs to do).
+
+The manifest and the points are written first, in one transaction. A run's rows in ``runs``,
+``timeseries``, ``resilience`` and ``diffusion`` are written in one transaction committed as
+soon as the run returns (by the parent process only), so killing the sweep at any moment
+leaves every table consistent; the missing runs are exactly the run_ids not in ``runs``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+from ..measures import MEASURES
+from .design import Design
+
+DB_NAME = "results.sqlite"
+RES_COLS = ("resistance", "recovery_time", "integrated_loss", "permanent_shift", "collapsed")
+DIFF_COLS = ("final_share", "t10", "t50", "t90", "bass_p", "bass_q", "bass_m")
+
+
+class DesignMismatch(Exception):
+    """The store holds a different design than the one asked for."""
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(str(path), timeout=60, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable against process kills
+    con.execute("PRAGMA foreign_keys=ON")
+    return con
+
+
+class Store:
+    """Open (or create) the store for ``design`` in ``folder``."""
+
+    def __init__(self, folder: str | Path, design: Design | None = None, provenance: dict | None = None):
+        self.folder = Path(folder)
+        self.path = self.folder / DB_NAME
+        if design is None:
+            if not self.path.is_file():
+                raise FileNotFoundError(f"{self.path}: no results store here (run `ecosim sweep` first)")
+            self.con = connect(self.path)
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.con = connect(self.path)
+        self.design = design
+        row = self._manifest_row()
+        if row is None:
+            self._create(design, provenance or {})
+        elif row["design_hash"] != design.hash:
+            self.con.close()
+            raise DesignMismatch(
+                f"{self.path} holds results of a different design (hash {row['design_hash'][:12]}, from "
+                f"{row['experiment_path']}) than {design.experiment.source} (hash {design.hash[:12]}); "
+                "use another --out folder, or delete the old one to start over")
+        else:
+            # same design: keep the analysis settings ([analysis]) and file text of the latest call
+            self.con.execute("UPDATE manifest SET design_json = ?, experiment_text = ?, experiment_path = ? "
+                             "WHERE id = 1", (json.dumps(design.to_dict()), design.experiment.text,
+                                              design.experiment.source))
+
+    # ------------------------------------------------------------------ schema
+    def _manifest_row(self) -> dict | None:
+        try:
+            cur = self.con.execute("SELECT * FROM manifest WHERE id = 1")
+        except sqlite3.OperationalError:
+            return None
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cur.description], row))
+
+    def _create(self, design: Design, provenance: dict) -> None:
+        exp = design.experiment
+        params = [f.name for f in exp.factors]
+        pcols = "".join(f", {_q('param_' + p)} REAL" for p in params)
+        fcols = "".join(f", {_q('final_' + m)} REAL" for m in MEASURES)
+        mcols = "".join(f", {_q(m)} REAL" for m in exp.measures)
+        con = self.con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.execute("""CREATE TABLE manifest (id INTEGER PRIMARY KEY CHECK (id = 1), design_hash TEXT NOT NULL,
+                experiment_name TEXT, experiment_path TEXT, experiment_text TEXT, design_json TEXT NOT NULL,
+                root_seed INTEGER, n_points INTEGER, n_runs INTEGER, replications INTEGER, measures_json TEXT,
+                provenance_json TEXT, created_utc TEXT, format_version INTEGER)""")
+            con.execute(f"""CREATE TABLE points (point_id INTEGER PRIMARY KEY, regime TEXT, shock_case TEXT,
+                label TEXT, grp INTEGER, sample INTEGER, params_json TEXT, scenario_json TEXT{pcols})""")
+            con.execute(f"""CREATE TABLE runs (run_id INTEGER PRIMARY KEY, point_id INTEGER NOT NULL
+                REFERENCES points(point_id), replicate INTEGER NOT NULL, seed INTEGER NOT NULL, regime TEXT,
+                shock_case TEXT, params_json TEXT{pcols}, status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+                error TEXT, summary_json TEXT{fcols}, duration REAL, finished_utc TEXT)""")
+            con.execute(f"""CREATE TABLE timeseries (run_id INTEGER NOT NULL REFERENCES runs(run_id),
+                step INTEGER NOT NULL{mcols}, PRIMARY KEY (run_id, step)) WITHOUT ROWID""")
+            con.execute(f"""CREATE TABLE resilience (run_id INTEGER NOT NULL REFERENCES runs(run_id),
+                shock INTEGER, kind TEXT, step INTEGER, measure TEXT,
+                {', '.join(c + ' REAL' for c in RES_COLS)}, PRIMARY KEY (run_id, shock, measure)) WITHOUT ROWID""")
+            con.execute(f"""CREATE TABLE diffusion (run_id INTEGER NOT NULL REFERENCES runs(run_id), domain TEXT,
+                {', '.join(c + ' REAL' for c in DIFF_COLS)}, PRIMARY KEY (run_id, domain)) WITHOUT ROWID""")
+            con.execute("""CREATE TABLE sessions (session INTEGER PRIMARY KEY AUTOINCREMENT, started_utc TEXT,
+                workers INTEGER, scheduler TEXT, todo INTEGER, provenance_json TEXT)""")
+            con.execute("INSERT INTO manifest VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (design.hash, exp.name, exp.source, exp.text, json.dumps(design.to_dict()), exp.seed,
+                         len(design.points), len(design.runs), exp.replications, json.dumps(list(exp.measures)),
+                         json.dumps(provenance), _now(), 1))
+            ph = ", ".join("?" * (8 + len(params)))
+            con.executemany(f"INSERT INTO points VALUES ({ph})", [
+                (p.point_id, p.regime, p.shock_case, p.label, p.group, p.sample, json.dumps(p.params),
+                 json.dumps(p.scenario), *[p.params[k] for k in params]) for p in design.points])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    # ------------------------------------------------------------------ runs
+    def done_ids(self, include_failed: bool = True) -> set[int]:
+        sql = "SELECT run_id FROM runs" + ("" if include_failed else " WHERE status = 'ok'")
+        return {r[0] for r in self.con.execute(sql)}
+
+    def drop_failed(self) -> int:
+        """Delete failed runs (so they are run again); returns how many."""
+        con = self.con
+        con.execute("BEGIN IMMEDIATE")
+        ids = [r[0] for r in con.execute("SELECT run_id FROM runs WHERE status = 'failed'")]
+        for table in ("timeseries", "resilience", "diffusion", "runs"):
+            con.executemany(f"DELETE FROM {table} WHERE run_id = ?", [(i,) for i in ids])
+        con.execute("COMMIT")
+        return len(ids)
+
+    def add_session(self, workers: int, scheduler: str, todo: int, provenance: dict) -> None:
+        self.con.execute("INSERT INTO sessions (started_utc, workers, scheduler, todo, provenance_json) "
+                         "VALUES (?, ?, ?, ?, ?)", (_now(), workers, scheduler, todo, json.dumps(provenance)))
+
+    def record(self, result: dict) -> None:
+        """Write one finished run (ok or failed) and everything it produced, in one transaction."""
+        d = self.design
+        run = d.runs[result["run_id"]]
+        point = d.points[run.point_id]
+        exp = d.experiment
+        params = [f.name for f in exp.factors]
+        summary = result.get("summary") or {}
+        final = summary.get("final", {})
+        cols = (["run_id", "point_id", "replicate", "seed", "regime", "shock_case", "params_json"]
+                + ["param_" + p for p in params] + ["status", "error", "summary_json"]
+                + ["final_" + m for m in MEASURES] + ["duration", "finished_utc"])
+        values = ([run.run_id, run.point_id, run.replicate, run.seed, point.regime, point.shock_case,
+                   json.dumps(point.params)] + [point.params[p] for p in params]
+                  + [result["status"], result.get("error"), json.dumps(summary) if summary else None]
+                  + [final.get(m) for m in MEASURES] + [result.get("duration"), _now()])
+        con = self.con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.execute(f"INSERT INTO runs ({', '.join(map(_q, cols))}) VALUES ({', '.join('?' * len(cols))})",
+                        values)
+            ts = result.get("timeseries")
+            if ts:
+                names = ["step", *exp.measures]
+                rows = [(run.run_id, *row) for row in zip(*(ts[n] for n in names))]
+                con.executemany(f"INSERT INTO timeseries (run_id, {', '.join(map(_q, names))}) VALUES "
+                                f"({', '.join('?' * (len(names) + 1))})", rows)
+            res = summary.get("resilience") or []
+            if res:
+                con.executemany(f"INSERT INTO resilience VALUES ({', '.join('?' * (5 + len(RES_COLS)))})",
+                                [(run.run_id, r["shock"], r["kind"], r["step"], r["measure"],
+                                  *[r.get(c) for c in RES_COLS]) for r in res])
+            diff = summary.get("diffusion") or {}
+            if diff:
+                con.executemany(f"INSERT INTO diffusion VALUES ({', '.join('?' * (2 + len(DIFF_COLS)))})",
+                                [(run.run_id, dom, *[v.get(c) for c in DIFF_COLS]) for dom, v in diff.items()])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
