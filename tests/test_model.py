@@ -1,0 +1,405 @@
+"""The whole model: invariants over random lever settings (hypothesis), determinism, and
+the organisation-level mechanisms that only make sense inside a running model."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ecosystem_sim import EcosystemModel, load_scenario, run_one
+from ecosystem_sim.agents import SOCIAL_ECONOMY, Citizen, Firm
+from ecosystem_sim.levers import DOMAINS, LEVERS, ORG_KINDS, by_group
+from ecosystem_sim.measures import MEASURES
+from ecosystem_sim.population import ECOSYSTEM, MAINSTREAM, UNEMPLOYED
+from ecosystem_sim.scenario import SHOCK_KINDS, default_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+SHARES = ["need_met_share", "participation", "capacity_mean", "capacity_gini", "partner_density",
+          "partner_giant_share", "subsidy_dependence", "unmet_need", "economy",
+          *[f"adoption_{d}" for d in DOMAINS]]
+MONEY = ["treasury", "project_account", "social_fund", "org_cash", "money_total", "budget_in"]
+COUNTS = [k for k in MEASURES if k not in SHARES and k not in MONEY
+          and k not in ("org_diversity", "partner_mean_degree", "commons_stock")]
+
+
+def small(seed=0, base=None, **over) -> EcosystemModel:
+    levers = {"n_citizens": 800, "citizens_per_community": 100, "steps": 60, **over}
+    return EcosystemModel((base or default_scenario()).with_overrides(levers), rng=seed)
+
+
+# ------------------------------------------------------------------ invariants
+def lever_value(lever):
+    if lever.integer:
+        return st.integers(int(lever.low), int(lever.high))
+    return st.floats(lever.low, lever.high, allow_nan=False)
+
+
+POLICY = st.fixed_dictionaries({l.name: lever_value(l) for l in by_group("policy")})
+
+
+@st.composite
+def scenarios(draw):
+    levers = draw(POLICY)
+    if sum(levers[k] for k in levers if k.startswith("share_")) <= 0:
+        levers["share_project_funding"] = 0.3
+    n = draw(st.integers(300, 1500))
+    per_community = draw(st.integers(50, n // 2))
+    n_communities = max(1, round(n / per_community))
+    steps = draw(st.integers(24, 60))
+    # at most one intermediary per community (more crashes: see test_more_intermediaries_than_communities)
+    most = n_communities * 10_000 / n
+    levers.update(n_citizens=n, citizens_per_community=per_community, steps=steps,
+                  intermediaries_per_10000=draw(st.floats(0.0, min(50.0, most * 0.999))),
+                  firms_per_1000=draw(st.floats(1.0, 10.0)))
+    shocks = draw(st.lists(st.fixed_dictionaries({
+        "kind": st.sampled_from(sorted(SHOCK_KINDS)),
+        "step": st.integers(1, steps - 1),
+        "strength": st.floats(0.0, 0.95),
+        "duration": st.integers(0, 24),
+        "domain": st.sampled_from(DOMAINS),
+        "target": st.sampled_from([*ORG_KINDS, "any"]),
+        "count": st.integers(1, 3),
+    }), max_size=2))
+    levers["shocks"] = shocks
+    return default_scenario().with_overrides(levers), draw(st.integers(0, 2**32 - 1))
+
+
+def uncounted_savings(m: EcosystemModel) -> float:
+    """Government.intermediary_savings when money_total() leaves it out (a known BUG, recorded by
+    test_intermediary_savings_are_counted_as_money); 0 once money_total() counts it. Probed, not assumed."""
+    gov = m.government
+    if not hasattr(gov, "intermediary_savings"):
+        return 0.0
+    before = m.money_total()
+    gov.intermediary_savings += 1.0
+    counted = m.money_total() - before
+    gov.intermediary_savings -= 1.0
+    return 0.0 if counted > 0.5 else float(gov.intermediary_savings)
+
+
+def check_state(m: EcosystemModel) -> None:
+    # money is conserved between stocks and flows
+    scale = max(1.0, sum(m.ledger.sources.values()))
+    total = m.money_total() + uncounted_savings(m)
+    assert math.isclose(total, m.ledger.net, rel_tol=1e-9, abs_tol=1e-9 * scale), \
+        (m.steps, m.money_total(), m.ledger.net)
+    pop = m.population
+    for name in ("need", "capacity", "trust"):
+        a = getattr(pop, name)
+        assert np.isfinite(a).all() and a.min() >= 0.0 and a.max() <= 1.0, (m.steps, name)
+    # citizens only use live solutions of the right domain
+    ids = pop.adopted
+    assert ids.min() >= -1 and ids.max() < max(len(m.solutions), 1)
+    for d in range(len(DOMAINS)):
+        for sid in np.unique(ids[:, d][ids[:, d] >= 0]):
+            sol = m.solutions[sid]
+            assert sol.alive and sol.domain == d, (m.steps, sid)
+    # every ecosystem job is held by exactly one live organisation, and vice versa
+    held = [c for o in m.organisations() for c in (*o.staff, *(row[0] for row in o.subsidised)) if c >= 0]
+    assert len(held) == len(set(held)), "a citizen holds two ecosystem jobs"
+    assert set(held) == set(np.nonzero(pop.employment == ECOSYSTEM)[0].tolist())
+    assert set(np.unique(pop.employment)) <= {UNEMPLOYED, MAINSTREAM, ECOSYSTEM}
+    gov = m.government
+    assert gov.social_fund >= -1e-9 * scale and gov.project_account >= -1e-9 * scale
+    assert all(o.loan >= -1e-9 for o in m.organisations())
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_invariants_hold_every_month_for_any_policy(case):
+    sc, seed = case
+    m = EcosystemModel(sc, rng=seed)
+    check_state(m)
+    for _ in range(int(sc.steps)):
+        m.step()
+        check_state(m)
+    df = m.measures_frame()
+    assert len(df) == sc.steps + 1
+    assert not df.isna().any().any()
+    assert np.isfinite(df.to_numpy(dtype=float)).all()
+    for c in COUNTS:
+        assert (df[c] >= 0).all(), c
+        assert (df[c] == df[c].round()).all(), c
+    for c in SHARES:
+        assert ((df[c] >= 0) & (df[c] <= 1)).all(), c
+    scale = max(1.0, sum(m.ledger.sources.values()))
+    for c in MONEY:
+        assert (df[c] >= -1e-9 * scale).all(), c
+    assert (df["commons_stock"] >= 0).all() and (df["org_diversity"] >= 0).all()
+    assert (df["org_diversity"] <= math.log(len(ORG_KINDS)) + 1e-12).all()
+    assert (df["solutions_active"] <= df["solutions_created"]).all()
+    assert df["solutions_created"].is_monotonic_increasing
+    assert (df["jobs_total"] == df["jobs_subsidised"] + df["jobs_self_sustaining"] + df["jobs_intermediary"]).all()
+    assert (df["orgs_alive"] == df[[f"orgs_{k}" for k in ORG_KINDS]].sum(axis=1)).all()
+
+
+@pytest.mark.parametrize("preset", ["citizen_led", "job_creation"])
+def test_money_is_conserved_in_the_presets_with_every_shock(preset):
+    shocks = [{"kind": "programme_end", "step": 30}, {"kind": "budget_cut", "step": 10, "strength": 0.5,
+               "duration": 12}, {"kind": "downturn", "step": 15, "strength": 0.4, "duration": 10},
+              {"kind": "keystone_loss", "step": 20, "target": "any", "count": 2},
+              {"kind": "need_surge", "step": 25, "strength": 0.3}]
+    m = small(seed=3, base=load_scenario(SCENARIOS / f"{preset}.toml"), n_citizens=1500,
+              intermediaries_per_10000=40, shocks=shocks)
+    for _ in range(60):
+        m.step()
+        check_state(m)
+    assert m.counters["closed"] >= 2
+    assert m.ledger.sources["budget"] > 0
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: Government._fund_intermediaries moves money from the treasury into "
+                   "government.intermediary_savings (communities without an intermediary), but money_total() does not "
+                   "count that stock, so money_total() falls below ledger.net by the savings (and jumps back when a "
+                   "new intermediary is started with them)")
+def test_intermediary_savings_are_counted_as_money():
+    # 300 citizens, no intermediary at all: every community is orphaned, the whole intermediary pot is saved
+    sc = default_scenario().with_overrides({
+        "n_citizens": 300, "citizens_per_community": 50, "steps": 24, "intermediaries_per_10000": 0.0,
+        "budget_per_1000": 10.0})
+    m = EcosystemModel(sc, rng=0)
+    for _ in range(3):
+        m.step()
+        assert m.money_total() == pytest.approx(m.ledger.net, rel=1e-9)
+
+
+@pytest.mark.xfail(strict=True, raises=IndexError, reason="BUG: EcosystemModel._populate_organisations splits the "
+                   "communities into n_intermediaries chunks with np.array_split; when intermediaries_per_10000 "
+                   "asks for more intermediaries than there are communities (allowed: range 0-50), some chunks are "
+                   "empty and _new_intermediary(communities[0]) raises IndexError")
+def test_more_intermediaries_than_communities():
+    # defaults: 10,000 citizens in 20 communities of 500; 30 intermediaries requested (the lever allows 50)
+    sc = default_scenario().with_overrides({"intermediaries_per_10000": 30})
+    m = EcosystemModel(sc, rng=0)
+    assert len(m.intermediaries()) >= 1
+
+
+# ------------------------------------------------------------------ determinism
+def frame(seed, steps=36, **over):
+    m = small(seed=seed, **over)
+    m.run(steps)
+    return m.measures_frame()
+
+
+def test_same_seed_gives_identical_output():
+    a = frame(11, intermediaries_per_10000=50)
+    b = frame(11, intermediaries_per_10000=50)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_different_seeds_give_different_output():
+    a = frame(11)
+    b = frame(12)
+    assert not a.equals(b)
+    assert (a["unmet_need"] != b["unmet_need"]).any()
+
+
+def test_a_run_is_unaffected_by_another_model_running_in_between():
+    alone = frame(21, intermediaries_per_10000=50)
+    a = small(seed=21, intermediaries_per_10000=50)
+    b = small(seed=99, base=load_scenario(SCENARIOS / "job_creation.toml"))
+    for _ in range(36):
+        a.step()
+        b.step()
+        b.step()
+    pd.testing.assert_frame_equal(a.measures_frame(), alone, check_exact=True)
+
+
+def test_the_model_neither_uses_nor_disturbs_the_global_generators():
+    np.random.seed(1)
+    random.seed(1)
+    first = frame(31, steps=24)
+    np.random.seed(2)
+    random.seed(2)
+    np_state, py_state = np.random.get_state(), random.getstate()
+    second = frame(31, steps=24)
+    pd.testing.assert_frame_equal(first, second, check_exact=True)
+    after = np.random.get_state()
+    assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1]) and after[2:] == np_state[2:]
+    assert random.getstate() == py_state
+
+
+def test_run_one_is_deterministic_and_its_twin_matches_until_the_shock():
+    sc = default_scenario().with_overrides({"n_citizens": 600, "citizens_per_community": 100, "steps": 30,
+                                            "shocks": [{"kind": "budget_cut", "step": 12, "strength": 0.6}]})
+    r1 = run_one(sc, seed=5)
+    r2 = run_one(sc, seed=5)
+    pd.testing.assert_frame_equal(r1.measures, r2.measures, check_exact=True)
+    pd.testing.assert_frame_equal(r1.twin, r2.twin, check_exact=True)
+    s1 = {k: v for k, v in r1.summary.items() if k != "provenance"}
+    s2 = {k: v for k, v in r2.summary.items() if k != "provenance"}
+    assert s1 == s2
+    # the no-shock twin on the same seed is the same run until the shock month
+    pd.testing.assert_frame_equal(r1.measures.loc[:11], r1.twin.loc[:11], check_exact=True)
+    assert r1.measures.loc[12, "budget_in"] == pytest.approx(0.4 * r1.twin.loc[12, "budget_in"])
+    assert {(r["measure"], r["kind"]) for r in r1.summary["resilience"]} >= {("jobs_total", "budget_cut")}
+    assert r1.summary["seed"] == 5 and r1.summary["steps"] == 30
+
+
+def test_run_one_without_shocks_has_no_twin():
+    sc = default_scenario().with_overrides({"n_citizens": 400, "citizens_per_community": 100, "steps": 12})
+    r = run_one(sc, seed=1)
+    assert r.twin is None and r.summary["resilience"] == []
+    assert set(r.summary["diffusion"]) == set(DOMAINS)
+
+
+# ------------------------------------------------------------------ the model as Mesa sees it
+def test_frame_shape_and_initial_row():
+    m = small(seed=1)
+    initial = dict(m.current)
+    m.run(5)
+    df = m.measures_frame()
+    assert list(df.index) == [0, 1, 2, 3, 4, 5] and df.index.name == "step"
+    assert m.steps == 5
+    assert df.loc[0].to_dict() == pytest.approx(initial)
+
+
+def test_citizens_are_mesa_agents_viewing_the_arrays():
+    m = small(seed=2)
+    citizens = list(m.agents_by_type[Citizen])
+    assert len(citizens) == m.population.n
+    c = citizens[17]
+    pop = m.population
+    assert c.index == 17
+    assert c.capacity == pop.capacity[17] and c.trust == pop.trust[17]
+    assert c.need == dict(zip(DOMAINS, pop.need[17].tolist()))
+    assert c.community == pop.community[17]
+    np.testing.assert_array_equal(np.sort(c.ties), np.sort(pop.ties[17].indices))
+    pop.capacity[17] = 0.77
+    assert c.capacity == 0.77
+
+
+def test_run_uses_the_scenarios_steps():
+    m = small(seed=3, steps=7)
+    m.run()
+    assert m.steps == 7 and len(m.measures_frame()) == 8
+
+
+# ------------------------------------------------------------------ organisations inside the model
+def test_wage_subsidies_go_to_the_social_economy_only():
+    m = small(seed=4, base=load_scenario(SCENARIOS / "job_creation.toml"), budget_per_1000=20.0)
+    m.run(12)
+    subsidised = {o.kind for o in m.organisations() if o.subsidised}
+    assert subsidised and subsidised <= set(SOCIAL_ECONOMY)
+    assert m.current["jobs_subsidised"] > 0
+
+
+def test_no_wage_subsidy_budget_no_subsidised_jobs():
+    m = small(seed=4, share_wage_subsidy=0.0)
+    m.run(24)
+    assert (m.measures_frame()["jobs_subsidised"] == 0).all()
+
+
+def test_insolvent_organisation_with_income_borrows_from_the_social_fund():
+    m = small(seed=5)
+    f = m.firms()[0]
+    m.government.social_fund = 100.0
+    f.cash, f.last_income = -4.0, 3.0
+    gap = m.money_total() - m.ledger.net
+    m.rescue_or_close(f)
+    wage = m.spec.wage
+    assert f.alive
+    assert f.cash == pytest.approx(3 * wage)
+    assert f.loan == pytest.approx(4.0 + 3 * wage)
+    assert m.government.social_fund == pytest.approx(100.0 - 4.0 - 3 * wage)
+    assert m.money_total() - m.ledger.net == pytest.approx(gap)
+
+
+@pytest.mark.parametrize("fund, income", [(0.0, 3.0), (100.0, 0.0)])
+def test_insolvent_organisation_without_income_or_fund_closes(fund, income):
+    m = small(seed=5)
+    f = m.firms()[0]
+    m.government.social_fund = fund
+    f.cash, f.last_income = -4.0, income
+    before = m.ledger.sources["debt_written_off"]
+    m.rescue_or_close(f)
+    assert not f.alive and f not in m.organisations()
+    assert m.ledger.sources["debt_written_off"] - before == pytest.approx(4.0)
+
+
+def test_a_firm_with_nobody_working_for_a_year_closes():
+    m = small(seed=6)
+    f = next(x for x in m.firms())
+    for c in f.staff:
+        m.release(c)
+    f.staff, f.subsidised = [], []
+    f.market_revenue, f.earned, f.cash = 0.0, 0.0, 1000.0   # solvent but idle
+    for _ in range(11):
+        f.step()
+    assert f.alive
+    f.step()
+    assert not f.alive
+
+
+def test_loans_are_repaid_into_the_social_fund():
+    m = small(seed=7)
+    f = m.firms()[0]
+    f.loan, f.cash = 24.0, 1000.0
+    fund = m.government.social_fund
+    f._service_loan()
+    assert f.loan == pytest.approx(23.0)                  # 1/24 of the loan a month
+    assert m.government.social_fund == pytest.approx(fund + 1.0)
+
+
+def test_self_proliferation_needs_capable_citizens_and_a_founding_rate():
+    none = small(seed=8, founding_rate=0.0)
+    none.run(24)
+    assert none.counters["entries_founded"] == 0
+    some = small(seed=8, founding_rate=0.01)
+    pop = some.population
+    pop.capacity[:] = 0.9
+    pop.activeness[:] = 0.9
+    before = {o.unique_id for o in some.organisations()}
+    some._found()
+    founded = [o for o in some.firms() if o.unique_id not in before]
+    assert some.counters["entries_founded"] == len(founded) > 0
+    for o in founded:
+        assert o.kind in ("cooperative", "community_business", "social_enterprise")
+        (founder,) = o.staff                         # the founder works in the new organisation
+        assert pop.employment[founder] == ECOSYSTEM
+        assert pop.community[founder] == o.community
+    # nobody capable, nobody founds
+    dull = small(seed=8, founding_rate=0.01)
+    dull.population.capacity[:] = 0.1
+    dull._found()
+    assert dull.counters["entries_founded"] == 0
+
+
+def test_participation_builds_capacity():
+    low = small(seed=9, intermediaries_per_10000=50, capacity_gain=0.0, share_education=0.0)
+    high = small(seed=9, intermediaries_per_10000=50, capacity_gain=0.3, share_education=0.0)
+    low.run(24)
+    high.run(24)
+    assert high.current["participation"] > 0
+    assert high.current["capacity_mean"] > low.current["capacity_mean"] + 0.01
+
+
+def test_no_budget_no_programme():
+    m = small(seed=10, budget_per_1000=0.0)
+    m.run(24)
+    df = m.measures_frame()
+    assert (df["budget_in"] == 0).all()
+    assert m.counters["projects_started"] == 0
+    assert (df["jobs_subsidised"] == 0).all()
+
+
+def test_organisations_are_created_per_the_region_levers():
+    m = small(seed=11, n_citizens=2000, citizens_per_community=100, firms_per_1000=5.0, nonprofits_per_1000=2.0,
+              intermediaries_per_10000=20.0)
+    kinds = [o.kind for o in m.organisations()]
+    assert sum(k in ORG_KINDS[:5] for k in kinds) == 10
+    assert kinds.count("nonprofit") == 4
+    assert kinds.count("intermediary") == 4
+    # every community is served by at most one intermediary, and those serving cover all communities
+    served = np.concatenate([b.communities for b in m.intermediaries()])
+    assert np.array_equal(np.sort(served), np.arange(m.population.n_communities))
+    assert all(isinstance(f, Firm) for f in m.firms())
+    assert LEVERS["intermediaries_per_10000"].high == 50.0
