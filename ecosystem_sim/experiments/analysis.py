@@ -374,20 +374,31 @@ def morris_table(res: Results, outputs=None, df: pd.DataFrame | None = None, see
     return table
 
 
+STRENGTH_KINDS = ("budget_cut", "downturn", "need_surge")
+
+
 def discovery_inputs(res: Results, df: pd.DataFrame) -> pd.DataFrame:
-    """Numeric inputs for PRIM: the varied levers, the regime (as its index) and shock strength/count."""
+    """Numeric inputs for PRIM: the varied levers; when they vary, the regime and the shock kind as
+    0/1 columns (``regime=NAME``, ``shock=KIND``), the shock's strength (0 for kinds without one)
+    and the number of organisations a keystone loss removes (0 for other kinds)."""
     cols = {}
     for f in res.factors:
         cols[f] = df[f].astype(float)
     names = regimes(res)
     if len(names) > 1 and not any(f == MIX for f in res.factors):
-        cols["regime"] = df["regime"].map({n: i for i, n in enumerate(names)}).astype(float)
+        for n in names:
+            cols[f"regime={n}"] = (df["regime"] == n).astype(float)
     scen = res.points.set_index("point_id")["scenario_json"].map(lambda s: (json.loads(s) or {}).get("shocks", []))
     first = df["point_id"].map(scen).map(lambda s: s[0] if s else None)
-    for key in ("strength", "count"):
-        vals = first.map(lambda s: np.nan if s is None else s.get(key, np.nan)).astype(float)
-        if vals.notna().all() and vals.nunique() > 1:
-            cols[f"shock_{key}"] = vals
+    kinds = first.map(lambda s: "none" if s is None else s["kind"])
+    if kinds.nunique() > 1:
+        for k in dict.fromkeys(kinds):
+            cols[f"shock={k}"] = (kinds == k).astype(float)
+    strength = first.map(lambda s: s["strength"] if s is not None and s["kind"] in STRENGTH_KINDS else 0.0)
+    count = first.map(lambda s: s["count"] if s is not None and s["kind"] == "keystone_loss" else 0.0)
+    for key, vals in (("shock_strength", strength), ("shock_count", count)):
+        if vals.nunique() > 1:
+            cols[key] = vals.astype(float)
     return pd.DataFrame(cols, index=df.index)
 
 
@@ -421,10 +432,7 @@ def discovery(res: Results, df: pd.DataFrame | None = None):
     if yy.all():
         return None, f"Every run shows {what}; there is no region of lever space that avoids it."
     result = prim(x, yy)
-    text = result.describe(what)
-    if "regime" in x.columns:
-        text += " (regime index: " + ", ".join(f"{i} = {n}" for i, n in enumerate(regimes(res))) + ")"
-    return result, text
+    return result, result.describe(what)
 
 
 # ----------------------------------------------------------------------------- analyze + report

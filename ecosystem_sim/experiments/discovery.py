@@ -55,7 +55,10 @@ class PrimResult:
         parts = []
         for name, (lo, hi) in self.box.items():
             i = self.names.index(name)
-            if lo > self.bounds[i, 0] and hi < self.bounds[i, 1]:
+            if "=" in name and self.bounds[i, 0] == 0 and self.bounds[i, 1] == 1:  # a 0/1 indicator
+                key, _, value = name.partition("=")
+                parts.append(f"{key} = {value}" if lo >= 1 else f"{key} ≠ {value}")
+            elif lo > self.bounds[i, 0] and hi < self.bounds[i, 1]:
                 parts.append(f"{fmt(lo)} ≤ {name} ≤ {fmt(hi)}")
             elif lo > self.bounds[i, 0]:
                 parts.append(f"{name} ≥ {fmt(lo)}")
@@ -67,10 +70,14 @@ class PrimResult:
                 f"runs with {outcome} (coverage)." + self.caution())
 
     def caution(self) -> str:
-        yes = int(round(self.trajectory["coverage"].iloc[0] * 0 + self.base_density * self.trajectory["n"].iloc[0]))
-        if yes < 20 or self.stats["density"] < 2 * self.base_density:
-            return (f" Caution: only {yes} runs with the outcome, and the box is less than twice as dense as the "
-                    "whole sample; treat this box as exploratory, not as a finding.")
+        yes = int(round(self.base_density * self.trajectory["n"].iloc[0]))
+        reasons = []
+        if yes < 20:
+            reasons.append(f"only {yes} runs show the outcome")
+        if self.stats["density"] < 2 * self.base_density:
+            reasons.append("the box is less than twice as dense as the whole sample")
+        if reasons:
+            return " Caution: " + " and ".join(reasons) + "; treat this box as exploratory, not as a finding."
         return ""
 
 

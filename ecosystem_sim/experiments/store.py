@@ -152,8 +152,9 @@ class Store:
         self.con.execute("INSERT INTO sessions (started_utc, workers, scheduler, todo, provenance_json) "
                          "VALUES (?, ?, ?, ?, ?)", (_now(), workers, scheduler, todo, json.dumps(provenance)))
 
-    def record(self, result: dict) -> None:
-        """Write one finished run (ok or failed) and everything it produced, in one transaction."""
+    def record(self, result: dict) -> bool:
+        """Write one finished run (ok or failed) and everything it produced, in one transaction.
+        Returns False (and writes nothing) if the run_id is already stored."""
         d = self.design
         run = d.runs[result["run_id"]]
         point = d.points[run.point_id]
@@ -171,8 +172,13 @@ class Store:
         con = self.con
         con.execute("BEGIN IMMEDIATE")
         try:
-            con.execute(f"INSERT INTO runs ({', '.join(map(_q, cols))}) VALUES ({', '.join('?' * len(cols))})",
-                        values)
+            try:
+                con.execute(f"INSERT INTO runs ({', '.join(map(_q, cols))}) VALUES ({', '.join('?' * len(cols))})",
+                            values)
+            except sqlite3.IntegrityError:
+                # already recorded (a second sweep on the same folder got there first): keep the first
+                con.execute("ROLLBACK")
+                return False
             ts = result.get("timeseries")
             if ts:
                 names = ["step", *exp.measures]
@@ -190,8 +196,10 @@ class Store:
                                 [(run.run_id, dom, *[v.get(c) for c in DIFF_COLS]) for dom, v in diff.items()])
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            if con.in_transaction:
+                con.execute("ROLLBACK")
             raise
+        return True
 
     def close(self) -> None:
         self.con.close()

@@ -100,3 +100,25 @@ def test_analyze_writes_report_tables_and_figures(tiny_file, tmp_path):
         assert (out / "tables" / f"{name}.csv").is_file()
     pngs = {p.name for p in (out / "figures").glob("*.png")}
     assert "resilience.png" in pngs and any(p.startswith("timeseries") for p in pngs)
+
+
+def test_a_run_is_never_stored_twice(tmp_path):
+    from ecosystem_sim.experiments import Experiment, Factor, build_design
+    from ecosystem_sim.experiments.runner import execute
+    from ecosystem_sim.experiments.store import Store
+
+    exp = Experiment(name="f", factors=[Factor("a", 0.0, 1.0, (0.0, 1.0))], replications=2, measures=())
+    design = build_design(exp)
+    store = Store(tmp_path, design, {})
+    result = execute(design.task(design.runs[1]), evaluate=_constant)
+    assert store.record(result) is True
+    assert store.record(result) is False        # e.g. a second sweep on the same folder
+    store.close()
+    assert list(read(tmp_path, "SELECT run_id FROM runs").run_id) == [1]
+    counts = sweep(exp, tmp_path, progress=False, evaluate=_constant)
+    assert counts["already"] == 1 and counts["ran"] == 3
+    assert sorted(read(tmp_path, "SELECT run_id FROM runs").run_id) == [0, 1, 2, 3]
+
+
+def _constant(task: dict) -> dict:
+    return {"summary": {"final": {"y": task["params"]["a"]}}, "timeseries": None}
