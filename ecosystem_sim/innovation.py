@@ -184,13 +184,13 @@ def develop(model: "EcosystemModel") -> None:
             model.government.project_account += p.followup
             model.counters["projects_failed"] += 1
             continue
-        monthly = p.scope / p.duration
-        p.lead.pay_out(monthly, "project_spend")
+        if model.steps >= p.deadline:
+            fail(model, p)  # the programme ended before development did
+            continue
+        p.lead.pay_out(p.scope / p.duration, "project_spend")
         p.months += 1
         model.population.participating[p.participants] = True
-        if model.steps >= p.deadline and p.months < p.duration:
-            fail(model, p)  # the programme ended before development did
-        elif p.months >= p.duration:
+        if p.months >= p.duration:
             if model.rng.random() < success_chance(model, p):
                 succeed(model, p)
             else:

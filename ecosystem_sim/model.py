@@ -85,6 +85,7 @@ class EcosystemModel(mesa.Model):
         self.economy = 1.0
         self.commons_stock = 0.0
         self.shock_log: list[tuple[int, str]] = []
+        self.running_shocks: list = []  # (budget cut or downturn, month it ends or None)
         self.projects: list[innovation.Project] = []
         self.solutions: list[innovation.Solution] = []
         self.partnerships: set[tuple[int, int]] = set()
@@ -128,7 +129,8 @@ class EcosystemModel(mesa.Model):
             npo.cash = 5.0
             self.ledger.source("initial_cash", npo.cash)
         n_int = _at_least_one(s.intermediaries_per_10000 * s.n_citizens / 10_000)
-        self.intermediary_target = n_int
+        # At most one intermediary per community: each serves a share of the communities.
+        n_int = min(n_int, pop.n_communities)
         for chunk in np.array_split(rng.permutation(pop.n_communities), max(n_int, 1))[:n_int]:
             self._new_intermediary(chunk)
 
@@ -177,7 +179,7 @@ class EcosystemModel(mesa.Model):
         return list(self.agents_by_type.get(Firm, []))
 
     def intermediaries(self) -> list[Intermediary]:
-        return list(self.agents_by_type.get(Intermediary, []))
+        return [b for b in self.agents_by_type.get(Intermediary, []) if b.alive]
 
     def intermediary_for(self, community: int) -> Intermediary | None:
         return self._broker_of.get(int(community))
@@ -202,7 +204,7 @@ class EcosystemModel(mesa.Model):
         """All money in ledgered stocks (M KRW): treasury, accounts, organisations' cash,
         and follow-up money held by projects and solutions."""
         gov = self.government
-        return (gov.treasury + gov.project_account + gov.social_fund
+        return (gov.treasury + gov.project_account + gov.social_fund + gov.intermediary_savings
                 + sum(o.cash for o in self.organisations())
                 + sum(p.followup for p in self.projects)
                 + sum(sol.followup for sol in self.solutions))

@@ -25,19 +25,33 @@ def apply_due(model: "EcosystemModel") -> None:
     for shock in model.spec.shocks:
         if shock.step == now:
             fire(model, shock)
-        if shock.duration and shock.step + shock.duration == now:
-            _end(model, shock)
+    _update_levels(model)
+
+
+def _update_levels(model: "EcosystemModel") -> None:
+    """Budget and economy levels are the product of the cuts and downturns still running,
+    so overlapping temporary shocks end cleanly whatever their strengths."""
+    now = model.steps
+    model.running_shocks = [(s, end) for s, end in model.running_shocks if end is None or end > now]
+    budget = economy = 1.0
+    for s, _ in model.running_shocks:
+        if s.kind == "budget_cut":
+            budget *= 1.0 - s.strength
+        elif s.kind == "downturn":
+            economy *= 1.0 - s.strength
+    model.government.budget_factor = budget
+    model.economy = economy
 
 
 def fire(model: "EcosystemModel", shock: Shock) -> None:
     """Apply one shock now (also used by the dashboard's shock buttons)."""
     gov = model.government
+    if shock.kind in ("budget_cut", "downturn"):
+        model.running_shocks.append((shock, model.steps + shock.duration if shock.duration else None))
+        _update_levels(model)
     if shock.kind == "programme_end":
         gov.programme_active = False
-    elif shock.kind == "budget_cut":
-        gov.budget_factor *= 1.0 - shock.strength
     elif shock.kind == "downturn":
-        model.economy *= 1.0 - shock.strength
         pop = model.population
         workers = np.nonzero(pop.employment == MAINSTREAM)[0]
         lose = workers[model.rng.random(workers.size) < 0.3 * shock.strength]
@@ -50,12 +64,3 @@ def fire(model: "EcosystemModel", shock: Shock) -> None:
         pop = model.population
         pop.need[:, d] = np.minimum(1.0, pop.need[:, d] + shock.strength)
     model.shock_log.append((model.steps, shock.kind))
-
-
-def _end(model: "EcosystemModel", shock: Shock) -> None:
-    if shock.kind == "budget_cut" and shock.strength < 1:
-        model.government.budget_factor /= 1.0 - shock.strength
-    elif shock.kind == "budget_cut":
-        model.government.budget_factor = 1.0
-    elif shock.kind == "downturn":
-        model.economy = model.economy / (1.0 - shock.strength) if shock.strength < 1 else 1.0

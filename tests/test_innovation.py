@@ -69,10 +69,6 @@ def test_development_within_the_programme_can_succeed(monkeypatch):
     assert p.months == 6
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: off-by-one in innovation.develop: a project whose development needs "
-                   "programme_length + 1 months still finishes (and is paid for) in month programme_length + 1, "
-                   "because the deadline check `steps >= deadline and months < duration` runs after months "
-                   "was incremented past the programme")
 def test_development_one_month_longer_than_the_programme_fails(monkeypatch):
     monkeypatch.setattr(innovation, "success_chance", lambda model, p: 1.0)
     m = small_model()

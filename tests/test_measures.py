@@ -118,9 +118,6 @@ def test_bass_cumulative_solves_the_bass_equation():
     np.testing.assert_allclose(dF, (p + q * F / m) * (m - F), rtol=1e-5, atol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: measures.diffusion starts the Bass clock (t = 0) at the first step "
-                   "with adoption > 0, but a Bass curve is 0 at its launch and already positive one step later, so "
-                   "the fit is shifted by one step: a curve made with p=0.03, q=0.38 is fitted as p~0.053, q~0.332")
 @pytest.mark.parametrize("p, q, m", [(0.03, 0.38, 0.8), (0.01, 0.5, 0.6), (0.05, 0.2, 1.0)])
 def test_diffusion_recovers_bass_p_and_q(p, q, m):
     t = np.arange(0, 61, dtype=float)              # launch at step 0, monthly observations

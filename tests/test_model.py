@@ -156,10 +156,6 @@ def test_money_is_conserved_in_the_presets_with_every_shock(preset):
     assert m.ledger.sources["budget"] > 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Government._fund_intermediaries moves money from the treasury into "
-                   "government.intermediary_savings (communities without an intermediary), but money_total() does not "
-                   "count that stock, so money_total() falls below ledger.net by the savings (and jumps back when a "
-                   "new intermediary is started with them)")
 def test_intermediary_savings_are_counted_as_money():
     # 300 citizens, no intermediary at all: every community is orphaned, the whole intermediary pot is saved
     sc = default_scenario().with_overrides({
@@ -171,10 +167,6 @@ def test_intermediary_savings_are_counted_as_money():
         assert m.money_total() == pytest.approx(m.ledger.net, rel=1e-9)
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason="BUG: EcosystemModel._populate_organisations splits the "
-                   "communities into n_intermediaries chunks with np.array_split; when intermediaries_per_10000 "
-                   "asks for more intermediaries than there are communities (allowed: range 0-50), some chunks are "
-                   "empty and _new_intermediary(communities[0]) raises IndexError")
 def test_more_intermediaries_than_communities():
     # defaults: 10,000 citizens in 20 communities of 500; 30 intermediaries requested (the lever allows 50)
     sc = default_scenario().with_overrides({"intermediaries_per_10000": 30})
