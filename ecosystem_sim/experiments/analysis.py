@@ -542,7 +542,7 @@ def _report(res: Results, tables: dict, made: dict, prim_text: str, folder: Path
     if verdict:
         lines += ["## Which regime is more resilient", ""] + verdict + [""]
     for key, title in (("timeseries", "Time series (mean, 95 % CI band over runs)"), ("resilience", "Resilience"),
-                       ("heatmap", "Outputs over two levers"), ("sensitivity", "Sensitivity"),
+                       ("heatmap", "Outputs over the levers"), ("sensitivity", "Sensitivity"),
                        ("prim", "Scenario discovery")):
         for name, path in made.items():
             if name.startswith(key):

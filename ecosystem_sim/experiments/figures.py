@@ -36,6 +36,8 @@ def all_figures(res, tables: dict, out: Path, prim_result=None) -> dict[str, Pat
         made["resilience"] = resilience_bars(tables["resilience"], out / "resilience.png")
     if res.design["kind"] == "grid" and len(res.factors) >= 2:
         made["heatmap"] = heatmap(res, tables["outcomes"], out / "heatmap.png")
+    elif res.design["kind"] == "grid" and len(res.factors) == 1:
+        made["heatmap_lines"] = factor_lines(res, tables["outcomes"], out / "outputs_by_lever.png")
     if not tables["sobol"].empty:
         made["sensitivity_sobol"] = sobol_bars(tables["sobol"], out / "sensitivity_sobol.png")
     if not tables["morris"].empty:
@@ -141,6 +143,36 @@ def heatmap(res, df: pd.DataFrame, path: Path) -> Path:
         for (i, j), v in np.ndenumerate(piv.to_numpy()):
             ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=6, color="w")
         fig.colorbar(im, ax=ax, shrink=0.8)
+    return _save(fig, path)
+
+
+def factor_lines(res, df: pd.DataFrame, path: Path) -> Path:
+    """Mean and 95 % CI of up to six outputs against the one varied lever, one line per shock case
+    (and per regime when presets are crossed)."""
+    from .analysis import ci95
+
+    f = res.factors[0]
+    outs = [o for o in res.design["outputs"] if o in df.columns][:6]
+    ok = df[df.status == "ok"].copy()
+    key = ["shock_case"] if f == "mix" else ["regime", "shock_case"]
+    cols = min(3, len(outs))
+    rows = -(-len(outs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 3.3 * rows), squeeze=False)
+    for ax, o in zip(axes.flat, outs):
+        for name, g in ok.groupby(key, sort=False):
+            stats_ = [(x, *ci95(h[o])[:3]) for x, h in g.groupby(f)]
+            x, m, lo, hi = (np.array(v, dtype=float) for v in zip(*stats_))
+            err = np.vstack([np.nan_to_num(m - lo), np.nan_to_num(hi - m)])
+            label = " | ".join(str(n) for n in (name if isinstance(name, tuple) else (name,)) if n)
+            ax.errorbar(x, m, yerr=err, marker="o", capsize=3, label=label or None)
+        ax.set_title(o, fontsize=8)
+        ax.set_xlabel(f + (" (0 = " + res.design["regimes"][0] + ", 1 = " + res.design["regimes"][1] + ")"
+                           if f == "mix" and len(res.design.get("regimes") or []) == 2 else ""), fontsize=7)
+    for ax in list(axes.flat)[len(outs):]:
+        ax.axis("off")
+    if axes.flat[0].get_legend_handles_labels()[0]:
+        axes.flat[0].legend(fontsize=6)
+    fig.suptitle("Outputs against " + f + " (mean, 95 % CI over runs)", fontsize=10)
     return _save(fig, path)
 
 
