@@ -4,6 +4,7 @@ model's experiments; Morris on a known linear function; PRIM on a planted box.""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -33,7 +34,9 @@ def test_sobol_recovers_ishigami_indices(tmp_path):
     counts = sweep(exp, tmp_path, workers=1, progress=False, evaluate=ishigami)
     assert counts["ran"] == 512 * 8
     res = load_results(tmp_path)
-    first, second = sobol_table(res)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # N = 512 gives CIs near ±0.1: the wide-CI warning may fire
+        first, second = sobol_table(res)
     s1 = first.set_index("factor")
     # analytic values for a = 7, b = 0.1 (SALib's Ishigami)
     assert s1.loc["x1", "S1"] == pytest.approx(0.3139, abs=0.05)
