@@ -35,18 +35,48 @@ RELIEF = 0.12
 
 
 def offer(model: "EcosystemModel") -> tuple[np.ndarray, np.ndarray]:
-    """Best fit on offer and its solution id per (community, domain); fit 0 / id -1 where none."""
+    """Best fit on offer and its solution id per (community, domain); fit 0 / id -1 where none.
+
+    Where several solutions tie on the best fit, the one created first is offered.
+    """
     pop = model.population
-    best_fit = np.zeros((pop.n_communities, len(DOMAINS)))
-    best_sol = np.full((pop.n_communities, len(DOMAINS)), -1, dtype=np.int32)
-    for sol in model.solutions:
-        if not sol.alive:
-            continue
-        cs = np.fromiter(sol.communities, dtype=np.int64)
-        better = best_fit[cs, sol.domain] < sol.fit
-        best_fit[cs[better], sol.domain] = sol.fit
-        best_sol[cs[better], sol.domain] = sol.id
+    n_dom = len(DOMAINS)
+    best_fit = np.zeros((pop.n_communities, n_dom))
+    best_sol = np.full((pop.n_communities, n_dom), -1, dtype=np.int32)
+    live = [sol for sol in model.solutions if sol.alive]
+    if not live:
+        return best_fit, best_sol
+    # One entry per (live solution, community where it is offered), in creation order.
+    counts = np.fromiter((len(sol.communities) for sol in live), np.int64, len(live))
+    comms = np.fromiter((c for sol in live for c in sol.communities), np.int64, int(counts.sum()))
+    fit = np.repeat(np.array([sol.fit for sol in live], dtype=np.float64), counts)
+    ids = np.repeat(np.array([sol.id for sol in live], dtype=np.int64), counts)
+    cell = comms * n_dom + np.repeat(np.array([sol.domain for sol in live], dtype=np.int64), counts)
+    rank = np.arange(cell.size)
+    # Per cell: the highest fit, the earliest entry among equals (a later one must be strictly better).
+    order = np.lexsort((rank, -fit, cell))
+    first = order[np.r_[True, cell[order[1:]] != cell[order[:-1]]]]
+    first = first[fit[first] > 0.0]
+    best_fit.reshape(-1)[cell[first]] = fit[first]
+    best_sol.reshape(-1)[cell[first]] = ids[first]
     return best_fit, best_sol
+
+
+def _neighbour_counts(ties, using_flat: np.ndarray, rows: np.ndarray, doms: np.ndarray,
+                      n_dom: int) -> np.ndarray:
+    """For each (citizen, domain) pair, the number of the citizen's ties using a solution in
+    that domain, as float32: the entries of ``ties @ using.astype(float32)`` at those pairs
+    (ties are 0/1, so the sums are exact integers in any order), without the full product."""
+    indptr = ties.indptr
+    starts = indptr[rows].astype(np.int64)
+    lens = indptr[rows + 1].astype(np.int64) - starts
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(rows.size, dtype=np.float32)
+    pair = np.repeat(np.arange(rows.size), lens)
+    pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
+    hits = using_flat[ties.indices[pos].astype(np.int64) * n_dom + doms[pair]] * ties.data[pos]
+    return np.bincount(pair, hits, rows.size).astype(np.float32)
 
 
 def adopt(model: "EcosystemModel", reach: np.ndarray) -> None:
@@ -55,29 +85,35 @@ def adopt(model: "EcosystemModel", reach: np.ndarray) -> None:
     pop = model.population
     rng = model.rng
     best_fit, best_sol = offer(model)
+    n_dom = best_fit.shape[1]
     using = pop.adopted >= 0
-    offered = best_fit[pop.community]
-    eligible = (pop.need > s.need_threshold) & ~using & (offered > pop.fit_required[:, None])
-    rows, doms = np.nonzero(eligible)
+    using_flat = using.reshape(-1)
+    # Eligible: need above threshold, no solution in the domain, and one on offer that fits.
+    # Candidates in row-major order (as np.nonzero gives them), then the offer test on those.
+    cand = np.flatnonzero((pop.need > s.need_threshold).reshape(-1) & ~using_flat)
+    rows, doms = np.divmod(cand, n_dom)
+    comm = pop.community[rows].astype(np.int64)
+    ok = best_fit[comm, doms] > pop.fit_required[rows]
+    rows, doms, comm = rows[ok], doms[ok], comm[ok]
     if rows.size:
-        comm = pop.community[rows]
-        n_eligible = np.zeros_like(best_fit)
-        np.add.at(n_eligible, (comm, doms), 1.0)
-        aware = np.minimum(1.0, reach / np.maximum(n_eligible, 1.0))
-        neighbours = (pop.ties @ using.astype(np.float32)) / np.maximum(pop.degree, 1)[:, None]
+        n_eligible = np.bincount(comm * n_dom + doms, minlength=best_fit.size).reshape(best_fit.shape)
+        aware = np.minimum(1.0, reach / np.maximum(n_eligible.astype(np.float64), 1.0))
+        neighbours = (_neighbour_counts(pop.ties, using_flat, rows, doms, n_dom)
+                      / np.maximum(pop.degree, 1)[rows])
         fit = best_fit[comm, doms]
         p_out = aware[comm, doms] * (0.5 + 0.5 * pop.trust[rows])
-        p_imit = np.minimum(1.0, s.imitation * neighbours[rows, doms])
+        p_imit = np.minimum(1.0, s.imitation * neighbours)
         hazard = fit * (1.0 - (1.0 - p_out) * (1.0 - p_imit) * (1.0 - SPONTANEOUS))
         new = rng.random(rows.size) < hazard
         pop.adopted[rows[new], doms[new]] = best_sol[comm[new], doms[new]]
         model.counters["adoptions"] += int(new.sum())
-    # Users of a poorly fitting solution give it up.
-    urows, udoms = np.nonzero(using)
-    if urows.size:
+    # Users of a poorly fitting solution give it up (users as they were at the start of the month).
+    users = np.flatnonzero(using_flat)
+    if users.size:
         fits = np.array([sol.fit for sol in model.solutions])
-        quit_ = rng.random(urows.size) < CHURN * (1.0 - fits[pop.adopted[urows, udoms]])
-        pop.adopted[urows[quit_], udoms[quit_]] = -1
+        quit_ = rng.random(users.size) < CHURN * (1.0 - fits[pop.adopted.reshape(-1)[users]])
+        qrows, qdoms = np.divmod(users[quit_], n_dom)
+        pop.adopted[qrows, qdoms] = -1
 
 
 def relieve_and_pay(model: "EcosystemModel") -> np.ndarray:
@@ -88,16 +124,29 @@ def relieve_and_pay(model: "EcosystemModel") -> np.ndarray:
     n_sol = len(model.solutions)
     users_by_sc = np.zeros((n_sol, pop.n_communities), dtype=np.int64)
     if n_sol == 0:
+        model.users_by_solution = np.zeros(0, dtype=np.int64)
         return users_by_sc
     fits = np.append(np.array([sol.fit for sol in model.solutions]), 0.0)
-    pop.need -= RELIEF * fits[pop.adopted] * pop.need
-    rows, doms = np.nonzero(pop.adopted >= 0)
-    ids = pop.adopted[rows, doms]
+    n_dom = pop.adopted.shape[1]
+    adopted_flat = pop.adopted.reshape(-1)
+    users = np.flatnonzero(adopted_flat >= 0)  # row-major, as np.nonzero
+    ids = adopted_flat[users]
+    need_flat = pop.need.reshape(-1)
+    if np.shares_memory(need_flat, pop.need):
+        # Non-users' need is unchanged (need - 0 * need), so only users' entries are updated.
+        need_flat[users] -= RELIEF * fits[ids] * need_flat[users]
+    else:
+        pop.need -= RELIEF * fits[pop.adopted] * pop.need
+    rows = users // n_dom
     pay = s.price * model.economy * (0.5 + pop.capital[rows])
-    revenue = np.bincount(ids, pay, minlength=n_sol)
+    revenue = np.bincount(ids, pay, minlength=n_sol).tolist()
     for sol in model.solutions:
         if sol.alive and sol.provider is not None and revenue[sol.id] > 0:
-            sol.provider.receive(float(revenue[sol.id]), "sales")
+            sol.provider.receive(revenue[sol.id], "sales")
+    # Users per solution, for callers that need only the row totals of the returned matrix
+    # (they are its exact row sums; summing a dense (solutions x communities) matrix costs
+    # far more at 1M citizens, where it has ~40M cells).
+    model.users_by_solution = np.bincount(ids, minlength=n_sol)
     flat = np.bincount(ids.astype(np.int64) * pop.n_communities + pop.community[rows],
                        minlength=n_sol * pop.n_communities)
     return flat.reshape(n_sol, pop.n_communities)

@@ -1,0 +1,268 @@
+"""``ecosim bench``: throughput and scaling of the model, against Mesa's own Boltzmann example.
+
+    ecosim bench [--quick] [--steps N] [--sizes 1000,10000,...] [--repeat N] [--workers N]
+                 [--sweep-runs N] [--json PATH]
+    python -m ecosystem_sim.bench [same options]
+
+Prints one figure per line as ``name: value unit`` (parseable with
+``line.split(": ")`` and ``value.split(" ", 1)``); the last line is always
+``ratio_model_to_boltzmann: R x``. Figures:
+
+* ``model_10k_citizen_steps_per_s``: the full model (default scenario, all five kinds of
+  actors, ``EcosystemModel(default_scenario(), rng=seed)``) at 10,000 citizens for
+  ``--steps`` months (240 by default), citizens x steps / wall seconds of ``step()``;
+* ``boltzmann_10k_agent_steps_per_s``: Mesa 3.5's bundled ``BoltzmannWealth`` example
+  (``mesa.examples``: grid, DataCollector and DataRecorder, as shipped) with 10,000
+  agents on a 100 x 100 grid (one agent per cell, the example's own density) for the same
+  number of steps, in the same process;
+* ``size_N_*``: construction time, time per step, cost per citizen-step and peak resident
+  memory (``ru_maxrss``) of the model at N citizens, each size in a fresh subprocess so
+  that the peak memory is that size's own;
+* ``sweep_runs_per_minute``: runs of the default region (10,000 citizens) per minute with
+  a ``ProcessPoolExecutor`` of ``--workers`` (2) processes, pool start-up included.
+
+Timed figures are the best of ``--repeat`` (2) runs, since the machine may be shared: the
+``load_average_1min`` line says how busy it was, and the ``*_cpu_*`` figures (process
+CPU time instead of wall time) show what contention did to the wall-clock figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+FULL_SIZES = (1_000, 10_000, 100_000, 1_000_000)
+QUICK_SIZES = (1_000, 10_000)
+FULL_STEPS = 240
+QUICK_STEPS = 24
+HEADLINE_N = 10_000
+
+
+# --------------------------------------------------------------------- measurements
+def _peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (MiB; Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def time_model(n: int, steps: int, seed: int = 1) -> dict:
+    """Build the default-scenario model at ``n`` citizens and run ``steps`` months."""
+    from .model import EcosystemModel
+    from .scenario import default_scenario
+
+    sc = default_scenario()
+    if n != sc.n_citizens:
+        sc = sc.with_overrides({"n_citizens": n}, where="bench")
+    rss0 = _peak_rss_mib()
+    w0, c0 = time.perf_counter(), time.process_time()
+    model = EcosystemModel(sc, rng=seed)
+    w1, c1 = time.perf_counter(), time.process_time()
+    for _ in range(steps):
+        model.step()
+    w2, c2 = time.perf_counter(), time.process_time()
+    return {"n": n, "steps": steps, "build_s": w1 - w0, "build_cpu_s": c1 - c0,
+            "run_s": w2 - w1, "run_cpu_s": c2 - c1, "rss_before_mib": rss0,
+            "peak_rss_mib": _peak_rss_mib(), "solutions": len(model.solutions),
+            "organisations": len(model.organisations())}
+
+
+def time_boltzmann(n: int, steps: int, seed: int = 1) -> dict:
+    """Mesa's bundled Boltzmann wealth example, as shipped, ``n`` agents on a square grid
+    with one agent per cell (the example's own density: 100 agents on 10 x 10)."""
+    from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
+
+    side = max(1, round(n ** 0.5))
+    w0 = time.perf_counter()
+    model = BoltzmannWealth(BoltzmannScenario(n=n, width=side, height=side, rng=seed))
+    w1, c1 = time.perf_counter(), time.process_time()
+    for _ in range(steps):
+        model.step()
+    w2, c2 = time.perf_counter(), time.process_time()
+    return {"n": n, "steps": steps, "build_s": w1 - w0, "run_s": w2 - w1, "run_cpu_s": c2 - c1}
+
+
+def time_size_subprocess(n: int, steps: int, seed: int = 1, timeout: float | None = None) -> dict:
+    """:func:`time_model` in a fresh interpreter, so peak memory is this size's own."""
+    cmd = [sys.executable, "-m", "ecosystem_sim.bench", "--size-worker", str(n), str(steps), str(seed)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"size {n} failed (exit {out.returncode}): {out.stderr.strip()[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _sweep_task(seed: int) -> float:
+    from .model import EcosystemModel
+    from .scenario import default_scenario
+
+    model = EcosystemModel(default_scenario(), rng=seed)
+    model.run(_sweep_task.steps)
+    return float(model.current["jobs_total"])
+
+
+def _init_sweep(steps: int) -> None:
+    _sweep_task.steps = steps
+
+
+def time_sweep(runs: int, workers: int, steps: int) -> dict:
+    """Runs of the default region per minute with a process pool (start-up included)."""
+    w0 = time.perf_counter()
+    with ProcessPoolExecutor(workers, initializer=_init_sweep, initargs=(steps,)) as pool:
+        list(pool.map(_sweep_task, range(runs)))
+    wall = time.perf_counter() - w0
+    return {"runs": runs, "workers": workers, "steps": steps, "wall_s": wall, "runs_per_minute": 60.0 * runs / wall}
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = float("nan")
+    try:
+        mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    except (ValueError, OSError):
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return {"cpus": os.cpu_count(), "cpu_model": cpu, "mem_gib": mem_gib, "load_1min": load}
+
+
+# --------------------------------------------------------------------- reference
+REFERENCE_SCENARIOS = ("job_creation", "citizen_led")
+REFERENCE_SEEDS = (0, 1)
+REFERENCE_N = 2000
+REFERENCE_STEPS = 120
+
+
+def reference_summary(scenario_path, seed: int, n_citizens: int = REFERENCE_N,
+                      steps: int = REFERENCE_STEPS) -> dict:
+    """What ``tests/test_reference.py`` pins: the final-step measures of one run (floats kept
+    at full precision by JSON's shortest round-trip repr) and a SHA-256 of the whole
+    per-step measures frame, so any change of a single bit anywhere in the run shows."""
+    import hashlib
+
+    import numpy as np
+
+    from .model import EcosystemModel
+    from .scenario import load_scenario
+
+    sc = load_scenario(str(scenario_path), {"n_citizens": n_citizens, "steps": steps})
+    model = EcosystemModel(sc, rng=seed)
+    model.run(steps)
+    frame = model.measures_frame()
+    digest = hashlib.sha256()
+    digest.update(json.dumps(list(map(str, frame.columns))).encode())
+    digest.update(np.ascontiguousarray(frame.to_numpy(dtype=np.float64)).tobytes())
+    final = {str(k): (v.item() if hasattr(v, "item") else v) for k, v in frame.iloc[-1].items()}
+    return {"seed": seed, "steps": steps, "n_citizens": n_citizens, "final": final,
+            "frame_sha256": digest.hexdigest()}
+
+
+# --------------------------------------------------------------------- reporting
+def _line(name: str, value, unit: str, results: list) -> None:
+    if isinstance(value, float):
+        text = f"{value:.6g}" if abs(value) < 1e6 else f"{value:.0f}"
+    else:
+        text = str(value)
+    print(f"{name}: {text} {unit}", flush=True)
+    results.append({"name": name, "value": value, "unit": unit})
+
+
+def _best(fn, repeat: int, key: str):
+    runs = [fn() for _ in range(max(1, repeat))]
+    return min(runs, key=lambda r: r[key])
+
+
+def run_bench(args) -> int:
+    quick = args.quick
+    steps = args.steps or (QUICK_STEPS if quick else FULL_STEPS)
+    sizes = ([int(s) for s in args.sizes.split(",")] if args.sizes else list(QUICK_SIZES if quick else FULL_SIZES))
+    repeat = args.repeat if args.repeat is not None else (1 if quick else 2)
+    sweep_runs = args.sweep_runs or (2 if quick else 4)
+    results: list[dict] = []
+
+    m = machine()
+    _line("machine_cpus", m["cpus"], "cores", results)
+    print(f"machine_cpu_model: {m['cpu_model'].replace(' ', '_')} -", flush=True)
+    _line("machine_memory", round(m["mem_gib"], 1), "GiB", results)
+    _line("load_average_1min", round(m["load_1min"], 2), "runnable", results)
+    _line("steps", steps, "months", results)
+
+    # Headline: model vs Mesa's Boltzmann example, same process, same steps.
+    time_model(1_000, 2)  # warm-up: imports and first-call costs are not throughput
+    model = _best(lambda: time_model(HEADLINE_N, steps), repeat, "run_s")
+    model_rate = HEADLINE_N * steps / model["run_s"]
+    _line("model_10k_citizen_steps_per_s", model_rate, "citizen-steps/s", results)
+    _line("model_10k_cpu_citizen_steps_per_s", HEADLINE_N * steps / model["run_cpu_s"], "citizen-steps/s", results)
+    _line("model_10k_step", 1e3 * model["run_s"] / steps, "ms", results)
+    boltz = _best(lambda: time_boltzmann(HEADLINE_N, steps), repeat, "run_s")
+    boltz_rate = HEADLINE_N * steps / boltz["run_s"]
+    _line("boltzmann_10k_agent_steps_per_s", boltz_rate, "agent-steps/s", results)
+    _line("boltzmann_10k_cpu_agent_steps_per_s", HEADLINE_N * steps / boltz["run_cpu_s"], "agent-steps/s", results)
+
+    # Scaling: each size in a fresh process (peak memory per size).
+    for n in sizes:
+        r = _best(lambda n=n: time_size_subprocess(n, steps, timeout=args.timeout), 1 if n >= 1_000_000 else repeat,
+                  "run_s")
+        _line(f"size_{n}_construction", r["build_s"], "s", results)
+        _line(f"size_{n}_step", 1e3 * r["run_s"] / steps, "ms", results)
+        _line(f"size_{n}_run", r["run_s"] + r["build_s"], "s", results)
+        _line(f"size_{n}_cost_per_citizen_step", 1e9 * r["run_s"] / (n * steps), "ns", results)
+        _line(f"size_{n}_cpu_cost_per_citizen_step", 1e9 * r["run_cpu_s"] / (n * steps), "ns", results)
+        _line(f"size_{n}_peak_rss", r["peak_rss_mib"], "MiB", results)
+        _line(f"size_{n}_rss_after_imports", r["rss_before_mib"], "MiB", results)
+
+    sweep = time_sweep(sweep_runs, args.workers, steps)
+    _line("sweep_runs", sweep["runs"], "runs", results)
+    _line("sweep_workers", sweep["workers"], "processes", results)
+    _line("sweep_runs_per_minute", sweep["runs_per_minute"], "runs/min", results)
+
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"machine": m, "figures": results, "model": model, "boltzmann": boltz}, fh, indent=1)
+    # Last line, always: the ratio to Mesa's example.
+    _line("ratio_model_to_boltzmann", model_rate / boltz_rate, "x", results)
+    return 0
+
+
+# --------------------------------------------------------------------- command line
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true",
+                   help=f"CI mode: {QUICK_STEPS} steps, sizes {','.join(map(str, QUICK_SIZES))}, one repeat")
+    p.add_argument("--steps", type=int, default=None, help=f"months per run (default {FULL_STEPS})")
+    p.add_argument("--sizes", default=None, help="comma-separated citizen counts for the scaling figures")
+    p.add_argument("--repeat", type=int, default=None, help="repeats of each timed figure, best kept (default 2)")
+    p.add_argument("--workers", type=int, default=2, help="processes of the sweep (default 2)")
+    p.add_argument("--sweep-runs", type=int, default=None, help="runs in the sweep (default 4, quick 2)")
+    p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per size subprocess")
+    p.add_argument("--json", default=None, help="also write all figures to this JSON file")
+
+
+def register(subparsers) -> None:
+    """Add ``ecosim bench`` to the ``ecosim`` command (see :mod:`ecosystem_sim.cli`)."""
+    b = subparsers.add_parser("bench", help="measure throughput and scaling (vs Mesa's Boltzmann example)")
+    _add_arguments(b)
+    b.set_defaults(func=run_bench)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--size-worker"]:
+        n, steps, seed = (int(x) for x in argv[1:4])
+        print(json.dumps(time_model(n, steps, seed)))
+        return 0
+    p = argparse.ArgumentParser(prog="python -m ecosystem_sim.bench", description=__doc__.split("\n")[0])
+    _add_arguments(p)
+    return run_bench(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
