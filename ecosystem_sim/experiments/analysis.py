@@ -530,7 +530,9 @@ def _report(res: Results, tables: dict, made: dict, prim_text: str, folder: Path
     missing = int(m["n_runs"]) - len(runs)
     lines = [f"# Experiment `{m['experiment_name']}`", "",
              f"Design: **{d['kind']}** over {', '.join(res.factors) or 'no levers'}"
-             + (f" × regimes {', '.join(d['regimes'])}" if len(d.get('regimes') or []) > 1 else "")
+             + ((f" (0 = {d['regimes'][0]}, 1 = {d['regimes'][1]})" if MIX in res.factors else
+                 f" × regimes {', '.join(d['regimes'])}") if len(d.get('regimes') or []) > 1 else "")
+             + (f" × {res.points['shock_case'].nunique()} shock case(s)" if res.points['shock_case'].any() else "")
              + f"; {m['n_points']} design points × {m['replications']} replications = {m['n_runs']} runs "
              f"({n_ok} ok, {n_failed} failed" + (f", **{missing} not run yet**" if missing else "") + ").", ""]
     if res.warnings:
