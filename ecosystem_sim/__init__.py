@@ -8,10 +8,19 @@ The public API is small:
     >>> result = run_one(sc, seed=42)      # measures, no-shock twin, summary
 """
 
-from .levers import DOMAINS, LEVERS, ORG_KINDS
-from .model import EcosystemModel
-from .run import RunResult, run_one
-from .scenario import Scenario, ScenarioError, Shock, load_scenario
+from importlib import import_module
 
-__all__ = ["DOMAINS", "LEVERS", "ORG_KINDS", "EcosystemModel", "RunResult", "Scenario", "ScenarioError",
-           "Shock", "load_scenario", "run_one"]
+_API = {
+    "DOMAINS": "levers", "LEVERS": "levers", "ORG_KINDS": "levers",
+    "EcosystemModel": "model",
+    "RunResult": "run", "run_one": "run",
+    "Scenario": "scenario", "ScenarioError": "scenario", "Shock": "scenario", "load_scenario": "scenario",
+}
+__all__ = list(_API)
+
+
+def __getattr__(name: str):
+    # Imported on first use, so that `ecosim --help` or a bad-input error does not wait for Mesa.
+    if name in _API:
+        return getattr(import_module(f".{_API[name]}", __name__), name)
+    raise AttributeError(f"module 'ecosystem_sim' has no attribute {name!r}")

@@ -138,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\necosim {args.command}: interrupted; finished runs are kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: not an error of ours.
+        sys.stderr.close()
+        return 0
 
 
 def _scenario(path: str, args) -> "Scenario":  # noqa: F821

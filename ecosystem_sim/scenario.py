@@ -68,6 +68,11 @@ class Scenario:
     description: str = ""
     source: str = "<defaults>"
 
+    def __reduce__(self):
+        # params is a read-only mapping proxy, which cannot be pickled: rebuild from plain data
+        # (used by process pools; scenario files themselves are TOML, never pickles).
+        return (_rebuild, (self.to_dict(), self.source))
+
     def __getattr__(self, key: str) -> float:
         params = object.__getattribute__(self, "params")
         if key in params:
@@ -114,6 +119,10 @@ def from_dict(data: Mapping[str, Any], where: str = "<dict>") -> Scenario:
         params[key] = _cast(key, value)
     shocks = tuple(_shock(where, i, s) for i, s in enumerate(data.get("shocks", [])))
     return _build(str(data.get("name", "scenario")), params, shocks, str(data.get("description", "")), where)
+
+
+def _rebuild(data: dict, source: str) -> Scenario:
+    return from_dict(data, source)
 
 
 def default_scenario() -> Scenario:
