@@ -142,10 +142,18 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
 
     design = experiment if isinstance(experiment, Design) else build_design(experiment)
     prov = provenance()
-    store = Store(out, design, prov)
     t_start = time.perf_counter()
     failed = ran = 0
     close = None
+    pool = executor
+    if pool is None and scheduler:
+        pool, close = dask_executor(scheduler, workers)  # before the store: a bad address writes nothing
+    try:
+        store = Store(out, design, prov)
+    except BaseException:
+        if close is not None:
+            close()
+        raise
     try:
         if retry_failed:
             store.drop_failed()
@@ -159,10 +167,7 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
         if not todo:
             bar.close()
             return {"total": total, "already": total, "ran": 0, "failed": 0, "seconds": 0.0}
-        pool = executor
-        if pool is None and scheduler:
-            pool, close = dask_executor(scheduler, workers)
-        elif pool is None and workers > 1 and len(todo) > 1:
+        if pool is None and workers > 1 and len(todo) > 1:
             pool = ProcessPoolExecutor(workers, mp_context=_mp_context())
             close = lambda: pool.shutdown(cancel_futures=True)  # noqa: E731
         inject = {s.strip() for s in os.environ.get(FAIL_ENV, "").split(",") if s.strip()}
