@@ -46,7 +46,18 @@ HEADLINE_N = 10_000
 
 # --------------------------------------------------------------------- measurements
 def _peak_rss_mib() -> float:
-    """Peak resident memory of this process so far (MiB; Linux reports KiB)."""
+    """Peak resident memory of this process so far (MiB).
+
+    ``VmHWM`` from ``/proc/self/status`` where available: ``ru_maxrss`` of a process
+    started by ``subprocess`` also counts its parent's memory at the fork (Linux keeps the
+    larger value across ``exec``), so it would overstate a small size's peak."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
