@@ -162,7 +162,7 @@ class Organisation(mesa.Agent):
         self._adjust_jobs()
         self._service_loan()
         self.idle_months = self.idle_months + 1 if self.jobs == 0 else 0
-        self.capability = float(np.clip(self.capability - 0.002 * (self.capability - 0.2), 0.0, 1.0))
+        self.capability = min(1.0, max(0.0, self.capability - 0.002 * (self.capability - 0.2)))
         self.last_income, self.last_subsidy = self.month_income, self.subsidy_income
         self.month_income = 0.0
         self.subsidy_income = 0.0
@@ -415,16 +415,21 @@ class Government(mesa.Agent):
         live = [sol for sol in m.solutions if sol.alive and sol.provider is not None]
         if pot <= 0 or not live:
             return
-        users = m.users_by_solution_community
-        weight = np.array([(users[sol.id].sum() + 5.0) * sol.fit for sol in live])
-        share = weight / weight.sum()
-        sizes = m.population.community_size
-        for sol, sh in zip(live, share):
-            amount = pot * sh
+        ids = np.fromiter((sol.id for sol in live), np.int64, len(live))
+        fits = np.fromiter((sol.fit for sol in live), np.float64, len(live))
+        weight = (m.users_by_solution[ids] + 5.0) * fits
+        amounts = pot * (weight / weight.sum())
+        for sol, amount in zip(live, amounts):
             self._pay(sol.provider, amount, earned=True)
-            cs = np.fromiter(sol.communities, dtype=np.int64)
-            self.procurement_reach[cs, sol.domain] += (
-                amount * m.spec.outreach_per_mkrw * sizes[cs] / sizes[cs].sum())
+        # Reach, spread over each solution's communities by size (integer sums: exact).
+        sizes = m.population.community_size
+        counts = np.fromiter((len(sol.communities) for sol in live), np.int64, len(live))
+        cs = np.fromiter((c for sol in live for c in sol.communities), np.int64, int(counts.sum()))
+        doms = np.repeat(np.fromiter((sol.domain for sol in live), np.int64, len(live)), counts)
+        owner = np.repeat(np.arange(len(live)), counts)
+        total = np.bincount(owner, sizes[cs], len(live)).astype(np.int64)
+        np.add.at(self.procurement_reach, (cs, doms),
+                  amounts[owner] * m.spec.outreach_per_mkrw * sizes[cs] / total[owner])
 
     def _educate(self, pot: float) -> None:
         """Training for citizens: by merit, to those with most need and least capital."""

@@ -309,7 +309,7 @@ def retire(model: "EcosystemModel") -> None:
     """Solutions nobody has used for ``RETIRE_AFTER`` months leave the market."""
     from .diffusion import withdraw
 
-    users = model.users_by_solution_community.sum(axis=1) if len(model.solutions) else np.zeros(0)
+    users = model.users_by_solution
     for sol in model.solutions:
         if not sol.alive:
             continue

@@ -44,6 +44,14 @@ FOUNDED_KINDS = ("cooperative", "community_business", "social_enterprise")
 FOUNDED_P = (0.4, 0.4, 0.2)
 
 
+def _any_column(mask: np.ndarray) -> np.ndarray:
+    """``mask.any(axis=1)`` as ORs of the few columns (numpy reduces a short last axis slowly)."""
+    out = mask[:, 0].copy()
+    for k in range(1, mask.shape[1]):
+        out |= mask[:, k]
+    return out
+
+
 def _at_least_one(expected: float) -> int:
     """Organisations to create for an expected count: rounded, but never zero when the rate is not."""
     return max(1, int(round(expected))) if expected > 0 else 0
@@ -89,15 +97,18 @@ class EcosystemModel(mesa.Model):
         self.projects: list[innovation.Project] = []
         self.solutions: list[innovation.Solution] = []
         self.partnerships: set[tuple[int, int]] = set()
+        self._partners: defaultdict[int, set[int]] = defaultdict(set)  # the same ties, by organisation
 
         self.population = pop = Population(self.rng, int(s.n_citizens), int(s.citizens_per_community),
                                            s.mean_degree, s.within_community_ties, s.mainstream_employment)
         self.mainstream_base = float((pop.employment == MAINSTREAM).mean())
         self.users_by_solution_community = np.zeros((0, pop.n_communities), dtype=np.int64)
+        self.users_by_solution = np.zeros(0, dtype=np.int64)
         self.need_by_community = pop.community_mean(pop.need)
         self.participation_by_community = np.zeros(pop.n_communities)
         self.pressure = np.array([1.5, 0.6, 0.8, 0.7, 1.2])  # ageing and polarisation weigh most
         self.profile = self.need_by_community / np.maximum(self.need_by_community.mean(axis=1, keepdims=True), 1e-9)
+        self._profile_by_citizen = self.profile[pop.community]  # fixed: gathered once
 
         Citizen.create_agents(self, pop.n, list(range(pop.n)))
         self.government = Government(self)
@@ -197,7 +208,9 @@ class EcosystemModel(mesa.Model):
 
     def partners_of(self, uid: int) -> list[Organisation]:
         """Live organisations in partnership with organisation ``uid``."""
-        ids = {b if a == uid else a for a, b in self.partnerships if uid in (a, b)}
+        ids = self._partners.get(uid)
+        if not ids:
+            return []
         return [o for o in self.organisations() if o.unique_id in ids]
 
     def money_total(self) -> float:
@@ -232,6 +245,8 @@ class EcosystemModel(mesa.Model):
         """Record a partnership between two organisations."""
         if a is not b:
             self.partnerships.add((min(a.unique_id, b.unique_id), max(a.unique_id, b.unique_id)))
+            self._partners[a.unique_id].add(b.unique_id)
+            self._partners[b.unique_id].add(a.unique_id)
 
     def rescue_or_close(self, org: Organisation) -> None:
         """An insolvent organisation borrows from the social fund if it earns its own
@@ -250,7 +265,9 @@ class EcosystemModel(mesa.Model):
     def on_close(self, org: Organisation) -> None:
         """Open solutions pass to another organisation of the domain (or an intermediary)
         and keep their users; proprietary ones are withdrawn."""
-        self.partnerships = {e for e in self.partnerships if org.unique_id not in e}
+        for other in self._partners.pop(org.unique_id, set()):
+            self._partners[other].discard(org.unique_id)
+            self.partnerships.discard((min(org.unique_id, other), max(org.unique_id, other)))
         self.counters[f"closed_{org.kind}"] += 1
         self.counters["closed"] += 1
         for sol in org.solutions:
@@ -305,7 +322,7 @@ class EcosystemModel(mesa.Model):
         s = self.spec
         pop = self.population
         rng = self.rng
-        growth = s.need_growth * self.pressure[None, :] * self.profile[pop.community] * (1.2 - 0.5 * pop.capital)[:, None]
+        growth = s.need_growth * self.pressure[None, :] * self._profile_by_citizen * (1.2 - 0.5 * pop.capital)[:, None]
         np.minimum(pop.need + growth, 1.0, out=pop.need)
         # Intermediaries' living labs open places to take part; the active and trusting take them.
         slots = np.zeros(pop.n_communities)
@@ -318,8 +335,8 @@ class EcosystemModel(mesa.Model):
         part = pop.participating
         pop.capacity[part] += s.capacity_gain * (1.0 - pop.capacity[part])
         pop.capacity -= s.capacity_decay * (pop.capacity - pop.capacity0)
-        served = (pop.adopted >= 0).any(axis=1)
-        unmet = (pop.need > 0.7).any(axis=1) & ~served
+        served = _any_column(pop.adopted >= 0)
+        unmet = _any_column(pop.need > 0.7) & ~served
         pop.trust += 0.01 * part + 0.005 * served - 0.004 * unmet
         np.clip(pop.trust, 0.0, 1.0, out=pop.trust)
         self.participation_by_community = np.bincount(pop.community, part, pop.n_communities)

@@ -426,6 +426,7 @@ def test_solutions_nobody_uses_are_retired():
     users = np.zeros((2, m.population.n_communities), dtype=np.int64)
     users[1, used.provider.community] = 5
     m.users_by_solution_community = users
+    m.users_by_solution = users.sum(axis=1)     # both are kept by diffusion.relieve_and_pay
     m.steps = innovation.RETIRE_AFTER           # not yet
     innovation.retire(m)
     assert idle.alive
