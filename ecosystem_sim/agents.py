@@ -24,6 +24,8 @@ FIXED_COST = 0.3
 """M KRW / month every organisation pays to exist (rent, accounts): a dormant one runs down."""
 SERVICE_RELIEF = 0.05
 """Share of need a non-profit's service removes from a served resident in a month."""
+SUBSIDY_ENTRY_RATE = 0.02
+"""New social enterprises founded per wage-subsidy slot per month, to capture subsidies."""
 EDUCATION_DELIVERY_FEE = 0.2
 """Share of the education budget paid to non-profits that deliver the courses."""
 PEER_CONSULTING = 0.01
@@ -379,18 +381,22 @@ class Government(mesa.Agent):
         # The job-creation programmes target the social economy only (000 table, 'policy target').
         firms = [f for f in m.firms() if f.kind in SOCIAL_ECONOMY]
         slots = int(pot // cost) if cost > 0 else 0
-        held = sorted(((row[1], f.unique_id, f, row) for f in firms for row in f.subsidised),
+        # Grants ending this month free their slots now, so a new cohort starts without a gap.
+        held = sorted(((row[1], f.unique_id, f, row) for f in firms for row in f.subsidised if row[1] > m.steps),
                       key=lambda x: (x[0], x[1]))
         for _, _, firm, row in held[slots:]:
             row[1] = m.steps  # the grant ends now; the firm keeps the worker only if it can pay
         for _, _, firm, row in held[:slots]:
             self._pay(firm, cost, earned=False)
         free = slots - min(slots, len(held))
+        # Subsidy-seeking entry: the programme's slots draw new social enterprises into being.
+        entrants = int(m.rng.poisson(SUBSIDY_ENTRY_RATE * slots)) if slots else 0
+        if entrants:
+            firms += m.subsidy_entry(entrants)
         if free <= 0 or not firms:
             return
-        # Each firm takes at most a few subsidised workers a month; slots no one takes
-        # draw new firms into the region (subsidy-seeking entry).
-        cap = {f.unique_id: max(1, len(f.staff)) - len(f.subsidised) for f in firms}
+        # A firm takes at most as many subsidised workers as it has regular staff (at least one).
+        cap = {f.unique_id: max(1, len(f.staff)) - sum(row[1] > m.steps for row in f.subsidised) for f in firms}
         merit = s.allocation_by_merit
         score = np.array([f.capability * (1 + f.earned) for f in firms])
         w = (1 - merit) / len(firms) + merit * score / max(score.sum(), 1e-12)
@@ -404,8 +410,6 @@ class Government(mesa.Agent):
             free -= take
             if free <= 0:
                 break
-        if free > 0:
-            m.subsidy_entry(free)
 
     def _procure(self, pot: float) -> None:
         """Buy services from solutions in use, in proportion to use and fit; each M KRW

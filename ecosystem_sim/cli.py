@@ -216,4 +216,7 @@ def cmd_levers(args) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the package's copy, so `python -m ecosystem_sim.cli` shares UsageError with the extensions.
+    from ecosystem_sim.cli import main as _main
+
+    sys.exit(_main())

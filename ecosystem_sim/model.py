@@ -128,7 +128,8 @@ class EcosystemModel(mesa.Model):
         n_firms = max(2, int(round(s.firms_per_1000 * s.n_citizens / 1000)))
         kinds = rng.choice(FIRM_KINDS, size=n_firms, p=[FIRM_MIX[k] for k in FIRM_KINDS])
         for kind in kinds:
-            revenue = float(rng.gamma(4.0, MARKET_REVENUE[kind] / 4.0))
+            # The region starts from going concerns: every firm earns at least one wage's worth.
+            revenue = max(float(rng.gamma(4.0, MARKET_REVENUE[kind] / 4.0)), 1.25 * s.wage)
             firm = self._new_org(Firm, str(kind), capability=float(rng.beta(3, 4)), market_revenue=revenue)
             firm.earned = revenue
             for _ in range(firm._affordable_staff()):
@@ -284,14 +285,17 @@ class EcosystemModel(mesa.Model):
         if org.kind == "intermediary":
             self._intermediary_map()
 
-    def subsidy_entry(self, free_slots: int) -> None:
-        """Subsidy-seeking entry: untaken wage-subsidy slots draw new social enterprises."""
-        entrants = min(int(np.ceil(free_slots / 3)), max(1, int(0.05 * len(self.firms()))))
+    def subsidy_entry(self, entrants: int) -> list[Firm]:
+        """Subsidy-seeking entry: social enterprises set up to apply for wage subsidies, with
+        little market of their own."""
+        new = []
         for _ in range(entrants):
             f = self._new_org(Firm, "social_enterprise", capability=float(self.rng.beta(2, 5)),
                               market_revenue=float(self.rng.gamma(2.0, 0.5)))
             f.receive(2.0, "founding_capital", earned=False)
             self.counters["entries_subsidy"] += 1
+            new.append(f)
+        return new
 
     # ------------------------------------------------------------ the month
     def step(self) -> None:
