@@ -12,15 +12,10 @@ from pathlib import Path
 
 
 def usage_error(text: str) -> Exception:
-    """``ecosystem_sim.cli.UsageError`` as the running ``main`` knows it. Under ``python -m
-    ecosystem_sim.cli`` that module runs as ``__main__`` and its ``UsageError`` is a different class
-    from ``ecosystem_sim.cli.UsageError``; raising the wrong one would end in a traceback."""
-    from .. import cli
+    """A command-line error the ``ecosim`` command reports as one line with exit status 2."""
+    from ..cli import UsageError
 
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    cls = getattr(main, "UsageError", None) if spec is not None and spec.name == "ecosystem_sim.cli" else None
-    return (cls or cli.UsageError)(text)
+    return UsageError(text)
 
 
 def _positive(value: str) -> int:
