@@ -407,6 +407,7 @@ class Government(mesa.Agent):
             take = max(0, min(cap[f.unique_id], free))
             for _ in range(take):
                 f.subsidised.append([m.hire(f.community), expiry])
+                self._pay(f, cost, earned=False)  # paid from the first month
             free -= take
             if free <= 0:
                 break
