@@ -212,15 +212,7 @@ def _shock(where: str, index: int, raw: Any) -> Shock:
         raise ScenarioError(where, f"{key}.kind", kind, f"must be one of: {', '.join(SHOCK_KINDS)}")
     if "step" not in raw:
         raise ScenarioError(where, f"{key}.step", None, "is required: the month (integer >= 1) the shock happens")
-    checks = {
-        "step": (lambda v: _is_int(v) and v >= 1, "must be an integer month >= 1"),
-        "strength": (lambda v: _is_num(v) and 0 <= v <= 1, "must be a number in [0, 1]"),
-        "duration": (lambda v: _is_int(v) and v >= 0, "must be an integer number of months >= 0 (0 = for good)"),
-        "domain": (lambda v: v in DOMAINS, f"must be one of: {', '.join(DOMAINS)}"),
-        "target": (lambda v: v in (*ORG_KINDS, "any"), f"must be one of: {', '.join((*ORG_KINDS, 'any'))}"),
-        "count": (lambda v: _is_int(v) and v >= 1, "must be an integer >= 1"),
-    }
-    for k, (ok, allowed) in checks.items():
+    for k, (ok, allowed) in SHOCK_CHECKS.items():
         if k in raw and not ok(raw[k]):
             raise ScenarioError(where, f"{key}.{k}", raw[k], allowed)
     values = {k: raw[k] for k in SHOCK_KEYS if k in raw}
@@ -238,6 +230,17 @@ def _is_num(v: Any) -> bool:
 
 def _is_int(v: Any) -> bool:
     return _is_num(v) and float(v).is_integer()
+
+
+SHOCK_CHECKS: dict[str, tuple] = {
+    "step": (lambda v: _is_int(v) and v >= 1, "must be an integer month >= 1"),
+    "strength": (lambda v: _is_num(v) and 0 <= v <= 1, "must be a number in [0, 1]"),
+    "duration": (lambda v: _is_int(v) and v >= 0, "must be an integer number of months >= 0 (0 = for good)"),
+    "domain": (lambda v: v in DOMAINS, f"must be one of: {', '.join(DOMAINS)}"),
+    "target": (lambda v: v in (*ORG_KINDS, "any"), f"must be one of: {', '.join((*ORG_KINDS, 'any'))}"),
+    "count": (lambda v: _is_int(v) and v >= 1, "must be an integer >= 1"),
+}
+"""Each optional shock key: (test of a value, what is allowed). Experiment files use it too."""
 
 
 def _build(name: str, params: dict[str, float], shocks: tuple[Shock, ...], description: str, where: str) -> Scenario:

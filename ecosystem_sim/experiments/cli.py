@@ -11,6 +11,12 @@ import sys
 from pathlib import Path
 
 
+def _positive_option(name: str):
+    from ..cli import _positive as positive
+
+    return positive(name)
+
+
 def usage_error(text: str) -> Exception:
     """A command-line error the ``ecosim`` command reports as one line with exit status 2."""
     from ..cli import UsageError
@@ -18,14 +24,7 @@ def usage_error(text: str) -> Exception:
     return UsageError(text)
 
 
-def _positive(value: str) -> int:
-    try:
-        v = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--workers must be a positive integer, got {value!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"--workers must be a positive integer, got {value!r}")
-    return v
+_positive = _positive_option("--workers")
 
 
 def register(subparsers) -> None:

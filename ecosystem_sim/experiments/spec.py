@@ -56,10 +56,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..levers import DOMAINS, LEVERS, ORG_KINDS
+from ..levers import DOMAINS, LEVERS
 from ..measures import MEASURES
 from ..run import RESILIENCE_MEASURES
-from ..scenario import SHOCK_KEYS, SHOCK_KINDS, Scenario, ScenarioError, default_scenario, load_scenario
+from ..scenario import SHOCK_CHECKS, SHOCK_KEYS, SHOCK_KINDS, Scenario, ScenarioError, default_scenario, load_scenario
 
 TOP_KEYS = ("name", "description", "base", "presets", "replications", "seed", "steps", "measures",
             "timeseries_every", "common_random_numbers", "overrides", "design", "levers", "shocks", "analysis")
@@ -437,15 +437,7 @@ def _check_shock(where: str, key: str, raw: dict, allow_lists: bool) -> None:
         raise ScenarioError(where, f"{key}.kind", kind, f"must be one of: none, {', '.join(SHOCK_KINDS)}")
     if "step" not in raw:
         raise ScenarioError(where, f"{key}.step", None, "is required: the month (integer >= 1) the shock happens")
-    checks = {
-        "step": (lambda v: _is_int(v) and v >= 1, "must be an integer month >= 1"),
-        "strength": (lambda v: _num(v) and 0 <= v <= 1, "must be a number in [0, 1]"),
-        "duration": (lambda v: _is_int(v) and v >= 0, "must be an integer number of months >= 0 (0 = for good)"),
-        "domain": (lambda v: v in DOMAINS, f"must be one of: {', '.join(DOMAINS)}"),
-        "target": (lambda v: v in (*ORG_KINDS, "any"), f"must be one of: {', '.join((*ORG_KINDS, 'any'))}"),
-        "count": (lambda v: _is_int(v) and v >= 1, "must be an integer >= 1"),
-    }
-    for k, (ok, allowed) in checks.items():
+    for k, (ok, allowed) in SHOCK_CHECKS.items():
         if k in raw:
             for v in (raw[k] if isinstance(raw[k], list) else [raw[k]]):
                 if not ok(v):
