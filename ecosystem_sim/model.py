@@ -110,7 +110,8 @@ class EcosystemModel(mesa.Model):
         self.profile = self.need_by_community / np.maximum(self.need_by_community.mean(axis=1, keepdims=True), 1e-9)
         self._profile_by_citizen = self.profile[pop.community]  # fixed: gathered once
 
-        Citizen.create_agents(self, pop.n, list(range(pop.n)))
+        for i in range(pop.n):  # registered one by one: create_agents would build an AgentSet we'd discard
+            Citizen(self, i)
         self.government = Government(self)
         self._populate_organisations()
         self._intermediary_map()
