@@ -8,6 +8,7 @@ the result would be reported, not forced (see docs/ODD.md, 'Results of the patte
 
 from __future__ import annotations
 
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -23,7 +24,8 @@ ALPHA = 0.01
 
 def _map(fn, items):
     # The pattern runs are independent; two processes keep the suite quick on two cores.
-    with ProcessPoolExecutor(2) as pool:
+    # spawn, not fork: the pytest-xdist worker that runs this has threads of its own.
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(fn, items))
 
 
