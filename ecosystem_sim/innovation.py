@@ -67,7 +67,6 @@ class Project:
     duration: int         # months of development needed
     deadline: int         # month the grant (programme) ends
     start: int
-    spent_own: float = 0.0
     months: int = 0
 
 
