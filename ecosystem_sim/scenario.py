@@ -147,15 +147,7 @@ def _read(path: Path, chain: list[Path]) -> tuple[str, str, dict[str, float], tu
     resolved = path.resolve()
     if resolved in chain:
         raise ScenarioError(where, "inherits", str(path), "inheritance loops back to this file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(where, "file", "<TOML>", f"is not valid TOML ({err})") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(where, "file", "<bytes>", "must be UTF-8 text") from None
-    for key in data:
-        if key not in TOP_KEYS:
-            raise ScenarioError(where, key, data[key], f"unknown key; allowed at top level: {', '.join(TOP_KEYS)}")
+    _, data = read_toml(path, TOP_KEYS)
     if "inherits" in data:
         parent = data["inherits"]
         if not isinstance(parent, str):
@@ -182,6 +174,23 @@ def _read(path: Path, chain: list[Path]) -> tuple[str, str, dict[str, float], tu
             raise ScenarioError(where, "shocks", raw, "must be an array of tables ([[shocks]])")
         shocks = tuple(_shock(where, i, s) for i, s in enumerate(raw))
     return name, description, params, shocks
+
+
+def read_toml(path: Path, top_keys: tuple[str, ...]) -> tuple[str, dict]:
+    """Text and table of a TOML file whose top-level keys must be among ``top_keys``
+    (scenario and experiment files alike); anything wrong raises :class:`ScenarioError`."""
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(where, "file", "<TOML>", f"is not valid TOML ({err})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(where, "file", "<bytes>", "must be UTF-8 text") from None
+    for key in data:
+        if key not in top_keys:
+            raise ScenarioError(where, key, data[key], f"unknown key; allowed at top level: {', '.join(top_keys)}")
+    return text, data
 
 
 def _check_lever(where: str, key: str, name: str, value: Any, section: str | None = None) -> None:

@@ -176,12 +176,19 @@ def factor_lines(res, df: pd.DataFrame, path: Path) -> Path:
     return _save(fig, path)
 
 
-def sobol_bars(table: pd.DataFrame, path: Path) -> Path:
+def _index_panels(table: pd.DataFrame):
+    """One panel per (output, regime, shock case) of a sensitivity table; spare panels hidden."""
     keys = list(dict.fromkeys(zip(table["output"], table["regime"], table["shock_case"])))
-    n = len(keys)
-    cols = min(3, n)
-    rows = -(-n // cols)
+    cols = min(3, len(keys))
+    rows = -(-len(keys) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), squeeze=False)
+    for ax in list(axes.flat)[len(keys):]:
+        ax.axis("off")
+    return fig, axes, keys
+
+
+def sobol_bars(table: pd.DataFrame, path: Path) -> Path:
+    fig, axes, keys = _index_panels(table)
     for ax, (o, regime, case) in zip(axes.flat, keys):
         t = table[(table.output == o) & (table.regime == regime) & (table.shock_case == case)]
         x = np.arange(len(t))
@@ -190,19 +197,13 @@ def sobol_bars(table: pd.DataFrame, path: Path) -> Path:
         ax.set_xticks(x, t["factor"], rotation=45, ha="right", fontsize=7)
         ax.set_title(f"{o}" + (f" ({regime}, {case})" if case else ""), fontsize=8)
         ax.axhline(0, color="k", lw=0.5)
-    for ax in list(axes.flat)[n:]:
-        ax.axis("off")
     axes.flat[0].legend(fontsize=7)
     fig.suptitle("Sobol indices with 95 % CIs", fontsize=10)
     return _save(fig, path)
 
 
 def morris_bars(table: pd.DataFrame, path: Path) -> Path:
-    keys = list(dict.fromkeys(zip(table["output"], table["regime"], table["shock_case"])))
-    n = len(keys)
-    cols = min(3, n)
-    rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), squeeze=False)
+    fig, axes, keys = _index_panels(table)
     for ax, (o, regime, case) in zip(axes.flat, keys):
         t = table[(table.output == o) & (table.regime == regime) & (table.shock_case == case)]
         x = np.arange(len(t))
@@ -210,8 +211,6 @@ def morris_bars(table: pd.DataFrame, path: Path) -> Path:
         ax.bar(x + 0.2, t["sigma"], 0.4, label="sigma")
         ax.set_xticks(x, t["factor"], rotation=45, ha="right", fontsize=7)
         ax.set_title(o, fontsize=8)
-    for ax in list(axes.flat)[n:]:
-        ax.axis("off")
     axes.flat[0].legend(fontsize=7)
     fig.suptitle("Morris elementary effects (mu* with 95 % CI, sigma)", fontsize=10)
     return _save(fig, path)

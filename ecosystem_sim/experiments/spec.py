@@ -51,7 +51,6 @@ value and what is allowed, before anything is run or written.
 from __future__ import annotations
 
 import itertools
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,7 @@ from typing import Any
 from ..levers import DOMAINS, LEVERS
 from ..measures import MEASURES
 from ..run import RESILIENCE_MEASURES
-from ..scenario import SHOCK_CHECKS, SHOCK_KEYS, SHOCK_KINDS, Scenario, ScenarioError, default_scenario, load_scenario
+from ..scenario import SHOCK_CHECKS, SHOCK_KEYS, read_toml, SHOCK_KINDS, Scenario, ScenarioError, default_scenario, load_scenario
 
 TOP_KEYS = ("name", "description", "base", "presets", "replications", "seed", "steps", "measures",
             "timeseries_every", "common_random_numbers", "overrides", "design", "levers", "shocks", "analysis")
@@ -143,16 +142,7 @@ def load_experiment(path: str | Path) -> Experiment:
     where = str(path)
     if not path.is_file():
         raise ScenarioError(where, "file", str(path), "no such experiment file")
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(where, "file", "<TOML>", f"is not valid TOML ({err})") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(where, "file", "<bytes>", "must be UTF-8 text") from None
-    for key in data:
-        if key not in TOP_KEYS:
-            raise ScenarioError(where, key, data[key], f"unknown key; allowed at top level: {', '.join(TOP_KEYS)}")
+    text, data = read_toml(path, TOP_KEYS)
 
     name = _str(where, data, "name", path.stem)
     description = _str(where, data, "description", "")
