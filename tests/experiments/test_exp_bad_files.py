@@ -81,7 +81,7 @@ def test_analyze_without_store_is_a_usage_error(tmp_path, capsys):
 @pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.toml")), ids=lambda p: p.name)
 def test_shipped_experiments_are_valid_and_sane(path):
     design = build_design(load_experiment(path))
-    assert 50 <= len(design.runs) <= 1000
+    assert 50 <= len(design.runs) <= 1100  # minutes, not hours, on 2 cores (runs of 1,000-10,000 citizens)
     assert len({r.run_id for r in design.runs}) == len(design.runs)
 
 
