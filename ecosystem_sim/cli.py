@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from .levers import LEVERS
-from .scenario import SHOCK_KINDS, ScenarioError, load_scenario
+from .scenario import SHOCK_KINDS, Scenario, ScenarioError, load_scenario
 
 
 class UsageError(Exception):
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _scenario(path: str, args) -> "Scenario":  # noqa: F821
+def _scenario(path: str, args) -> Scenario:
     overrides = _parse_set(getattr(args, "set", None))
     sc = load_scenario(path, overrides or None)
     extra = _parse_shock(getattr(args, "shock", None))

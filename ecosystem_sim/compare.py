@@ -169,26 +169,18 @@ def _report(out: Path, names, final: pd.DataFrame, resilience: pd.DataFrame, dif
              f"{manifest['root_seed']}); means over the last 12 months, 95 % t-intervals over replicates.", "",
              "![comparison](comparison.png)", "", "## Final state", ""]
     show = final[final.measure.isin(KEY_MEASURES)]
-    lines.append(show.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else show.to_string(index=False))
+    lines.append(show.to_markdown(index=False, floatfmt=".3g"))
     if not resilience.empty:
         lines += ["", "## Resilience around the shocks (ratio to the no-shock twin)", "",
                   "![resilience](resilience.png)", ""]
         cols = ["scenario", "kind", "measure", "resistance", "integrated_loss", "permanent_shift", "recovery_time",
                 "never_recovered", "collapsed"]
-        lines.append(resilience[cols].to_markdown(index=False, floatfmt=".3g") if _has_tabulate()
-                     else resilience[cols].to_string(index=False))
+        lines.append(resilience[cols].to_markdown(index=False, floatfmt=".3g"))
     lines += ["", "## Diffusion per domain", ""]
-    lines.append(diffusion.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else diffusion.to_string(index=False))
+    lines.append(diffusion.to_markdown(index=False, floatfmt=".3g"))
     p = manifest["provenance"]
     lines += ["", "## Provenance", "", f"- ecosystem_sim {p['versions']['ecosystem_sim']}, commit {p['commit']}",
               f"- mesa {p['versions']['mesa']}, numpy {p['versions']['numpy']}, Python {p['python']}",
               f"- seeds: {manifest['seeds']}"]
     (out / "report.md").write_text("\n".join(lines) + "\n")
 
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-        return True
-    except ImportError:
-        return False

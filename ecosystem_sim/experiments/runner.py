@@ -173,14 +173,17 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
         inject = {s.strip() for s in os.environ.get(FAIL_ENV, "").split(",") if s.strip()}
         tasks = ({**design.task(r), "inject_failure": str(r.run_id) in inject} for r in todo)
         try:
+            def done(result: dict) -> None:
+                nonlocal ran, failed
+                store.record(result)
+                ran += 1
+                failed += result["status"] == "failed"
+                bar.update(1)
+                bar.set_postfix(failed=failed)
+
             if pool is None:
                 for task in tasks:
-                    result = execute(task, evaluate)
-                    store.record(result)
-                    ran += 1
-                    failed += result["status"] == "failed"
-                    bar.update(1)
-                    bar.set_postfix(failed=failed)
+                    done(execute(task, evaluate))
             else:
                 limit = max_in_flight or max(4 * workers, 8)
                 pending = set()
@@ -207,11 +210,7 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
                             result = {"run_id": fut.run_id, "status": "failed",
                                       "error": f"{type(err).__name__}: {err} (raised by the executor)",
                                       "duration": None}
-                        store.record(result)
-                        ran += 1
-                        failed += result["status"] == "failed"
-                        bar.update(1)
-                        bar.set_postfix(failed=failed)
+                        done(result)
         finally:
             bar.close()
     finally:
