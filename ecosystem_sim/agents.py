@@ -20,16 +20,6 @@ if TYPE_CHECKING:
     from .model import EcosystemModel
 
 SOCIAL_ECONOMY = ("social_enterprise", "cooperative", "community_business")
-FIXED_COST = 0.3
-"""M KRW / month every organisation pays to exist (rent, accounts): a dormant one runs down."""
-SERVICE_RELIEF = 0.05
-"""Share of need a non-profit's service removes from a served resident in a month."""
-SUBSIDY_ENTRY_RATE = 0.02
-"""New social enterprises founded per wage-subsidy slot per month, to capture subsidies."""
-EDUCATION_DELIVERY_FEE = 0.2
-"""Share of the education budget paid to non-profits that deliver the courses."""
-PEER_CONSULTING = 0.01
-"""Capability a partner organisation gains per month from an intermediary with full staff cover."""
 
 
 class Citizen(mesa.Agent):
@@ -89,6 +79,7 @@ class Citizen(mesa.Agent):
         return t.indices[t.indptr[self.index]:t.indptr[self.index + 1]]
 
 
+
 class Organisation(mesa.Agent):
     """What every organisation has: a kind, a home community and domain, cash and jobs.
 
@@ -98,7 +89,7 @@ class Organisation(mesa.Agent):
         staff       citizen numbers of unsubsidised employees (-1: hired from outside).
         subsidised  [citizen, expiry month] of employees whose wage a grant pays.
         market_revenue  M KRW / month earned outside the ecosystem in normal conditions.
-        earned      M KRW / month earned last month (sales, procurement, market), smoothed.
+        earned      M KRW / month earned (sales, procurement, market), smoothed.
         loan        M KRW owed to the social fund.
     """
 
@@ -154,17 +145,18 @@ class Organisation(mesa.Agent):
         s = m.spec
         if self.market_revenue > 0:
             self.receive(self.market_revenue * m.economy, "market_revenue")
-        self.pay_out(s.wage * self.jobs + FIXED_COST, "wages_and_running_costs")
-        reserve = 12 * s.wage * max(self.jobs, 1)
-        if self.cash > reserve:
+        self.pay_out(s.wage * self.jobs + s.fixed_cost, "wages_and_running_costs")
+        reserve = s.reserve_months * s.wage * max(self.jobs, 1)
+        if self.cash > s.surplus_months / s.reserve_months * reserve:
             # Surplus leaves the region's stocks: profit taken out, investment elsewhere.
-            self.pay_out(0.1 * (self.cash - reserve), "surplus_distributed")
+            self.pay_out(s.surplus_payout * (self.cash - s.surplus_months / s.reserve_months * reserve),
+                         "surplus_distributed")
         self._expire_subsidies()
-        self.earned = 0.8 * self.earned + 0.2 * self.month_income
+        self.earned += s.income_smoothing * (self.month_income - self.earned)
         self._adjust_jobs()
         self._service_loan()
         self.idle_months = self.idle_months + 1 if self.jobs == 0 else 0
-        self.capability = min(1.0, max(0.0, self.capability - 0.002 * (self.capability - 0.2)))
+        self.capability = min(1.0, max(0.0, self.capability - s.capability_decay * (self.capability - s.capability_floor)))
         self.last_income, self.last_subsidy = self.month_income, self.subsidy_income
         self.month_income = 0.0
         self.subsidy_income = 0.0
@@ -184,24 +176,29 @@ class Organisation(mesa.Agent):
 
     def _affordable_staff(self) -> int:
         """Unsubsidised jobs that earned income (not grants) can carry."""
-        return int(0.85 * self.earned / self.model.spec.wage)
+        return int(self.model.spec.wage_bill_share * self.earned / self.model.spec.wage)
 
     def _adjust_jobs(self) -> None:
-        wage = self.model.spec.wage
+        s = self.model.spec
         target = self._affordable_staff()
-        if len(self.staff) < target and self.cash > 3 * wage:
+        if len(self.staff) < target and self.cash > s.hiring_buffer_months * s.wage:
             self.staff.append(self.model.hire(self.community))
-        elif len(self.staff) > target and self.cash < 3 * wage * max(self.jobs, 1) and self.staff:
+        elif (len(self.staff) > target and self.cash < s.hiring_buffer_months * s.wage * max(self.jobs, 1)
+              and self.staff):
             self.model.release(self.staff.pop())
 
     def _service_loan(self) -> None:
+        """Repay the social fund on its terms: the principal over the loan term, plus interest."""
         if self.loan <= 0:
             return
-        fund = self.model.government
-        due = min(self.loan, max(self.loan / 24.0, 0.5), max(self.cash, 0.0))
+        s = self.model.spec
+        due = min(self.loan * (1.0 / s.loan_term + s.loan_interest), max(self.cash, 0.0))
+        interest = min(due, self.loan * s.loan_interest)
         self.cash -= due
-        self.loan -= due
-        fund.social_fund += due
+        self.loan -= due - interest
+        self.model.government.social_fund += due
+        if self.loan < 1e-9:
+            self.loan = 0.0
 
     def close(self) -> None:
         """Leave the region: free the jobs, hand open solutions on, withdraw the rest."""
@@ -216,6 +213,9 @@ class Organisation(mesa.Agent):
         else:
             m.ledger.source("debt_written_off", -self.cash)
         self.cash = 0.0
+        if self.loan > 0:
+            m.counters["loan_defaults"] += 1
+            m.counters["loan_default_amount"] += self.loan
         self.loan = 0.0  # the social fund loses what was owed
         self.alive = False
         m.on_close(self)
@@ -225,14 +225,15 @@ class Organisation(mesa.Agent):
 class Firm(Organisation):
     """A market organisation: for-profit, CSR firm, social enterprise, co-operative or community business.
 
-    A firm that is insolvent and cannot borrow, or has had no one working for a year, closes.
+    A firm that is insolvent and cannot borrow, or has had no one working for ``idle_exit``
+    months, closes.
     """
 
     def step(self) -> None:
         super().step()
         if self.cash < 0:
             self.model.rescue_or_close(self)
-        elif self.idle_months >= 12:
+        elif self.idle_months >= self.model.spec.idle_exit:
             self.close()
 
 
@@ -249,79 +250,106 @@ class NonProfit(Organisation):
 
     def step(self) -> None:
         m = self.model
+        s = m.spec
         pop = m.population
         members = pop.members(self.community)
         # Donations follow the community's means and trust in collective action.
         donors = pop.capital[members].mean() * pop.trust[members].mean()
-        self.receive(0.004 * members.size * donors * m.economy, "donations")
-        self.volunteers = int(m.participation_by_community[self.community] * 0.1)
+        self.receive(s.donation_per_resident * members.size * donors * m.economy, "donations")
+        self.volunteers = int(m.participation_by_community[self.community] * s.volunteer_share)
         self._deliver_services(members)
         super().step()
         if self.cash < 0:
             m.rescue_or_close(self)
 
-
     def _deliver_services(self, members: np.ndarray) -> None:
         """Volunteers and staff relieve the neediest residents in the non-profit's domain."""
+        s = self.model.spec
         pop = self.model.population
-        capacity = self.volunteers + 5 * len(self.staff)
+        capacity = int(self.volunteers + s.served_per_staff * len(self.staff))
         if capacity <= 0 or members.size == 0:
             return
         need = pop.need[members, self.domain]
         k = min(capacity, members.size)
         neediest = members[np.argpartition(-need, k - 1)[:k]]
-        pop.need[neediest, self.domain] *= 1.0 - SERVICE_RELIEF
+        pop.need[neediest, self.domain] *= 1.0 - s.service_relief
 
 
 class Intermediary(Organisation):
     """Support centre, living lab or commons platform.
 
-    Its staff (paid from public grants) set how much it can do each month: matching
-    needs with teams, running living labs where citizens take part, peer consulting for
-    partner organisations, and keeping the commons alive. It serves ``communities``.
+    Its staff (full-time equivalents paid from public grants) set how much it can do:
+    living labs in calls, places for residents to take part, matching partners to teams,
+    peer consulting for its partners, and keeping the commons up. Its reach grows with its
+    staff and with its links (partnerships). It serves ``communities``.
     """
 
     def __init__(self, *args, communities: np.ndarray | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.communities = communities if communities is not None else np.array([self.community])
-        self.matches = 0
+        self.fte = 0.0
+        self.labs_open = 0.0
+
+    @property
+    def jobs(self) -> float:
+        return self.fte
 
     @property
     def strength(self) -> float:
-        """Staff available this month (each can broker two projects a call)."""
-        return float(len(self.staff))
+        """Effective staff: full-time equivalents, made more effective by links to partners."""
+        partners = len(self.model._partners.get(self.unique_id, ()))
+        return self.fte * (1.0 + self.model.spec.link_effect * np.log1p(partners))
 
-    def _affordable_staff(self) -> int:
-        # Grant-funded: staff is what 18 months of cash can pay.
-        return int(self.cash / (18 * self.model.spec.wage))
+    def fte_for(self, community: int) -> float:
+        """Effective staff available to one of its communities."""
+        return self.strength / len(self.communities)
+
+    def labs_per_call(self) -> float:
+        """Living labs its staff can run in one call."""
+        return self.model.spec.labs_per_fte * self.strength
 
     def _peer_consulting(self) -> None:
         """Partner organisations learn from the intermediary, more when it has staff to spare."""
+        s = self.model.spec
         partners = self.model.partners_of(self.unique_id)
-        if not partners or not self.staff:
+        if not partners or self.fte <= 0:
             return
-        cover = min(1.0, 5.0 * len(self.staff) / len(partners))
+        cover = min(1.0, s.consulting_partners_per_fte * self.strength / len(partners))
         for org in partners:
-            org.capability = min(1.0, org.capability + PEER_CONSULTING * cover)
+            org.capability = min(1.0, org.capability + s.peer_consulting * cover)
 
     def step(self) -> None:
+        """Staff follow the grants: what the smoothed income and the cash buffer can pay."""
+        m = self.model
+        s = m.spec
         self._peer_consulting()
-        super().step()
+        self.pay_out(s.wage * self.fte + s.fixed_cost, "wages_and_running_costs")
+        income = self.month_income + self.subsidy_income
+        self.earned += s.income_smoothing * (income - self.earned)
+        # Staff follow the smoothed grant income, drawing the cash buffer down over reserve_months.
+        self.fte = max(0.0, self.earned + max(self.cash, 0.0) / s.reserve_months - s.fixed_cost) / s.wage
+        self._service_loan()
+        self.last_income, self.last_subsidy = self.month_income, self.subsidy_income
+        self.month_income = 0.0
+        self.subsidy_income = 0.0
         if self.cash < 0:
-            self.model.rescue_or_close(self)
+            m.rescue_or_close(self)
 
 
 class Government(mesa.Agent):
-    """The local government: receives the budget and applies the policy levers.
+    """The local government (and, when its budget is on, the national ministries): receives
+    the budget and applies the policy levers.
 
     Attributes (M KRW unless noted):
         treasury          money received this month and not yet spent (what is left lapses).
         intermediary_savings  intermediary money saved to start a new one where none is left.
-        project_account   project-funding money waiting for the yearly call.
+        project_account   local project-funding money waiting for the next call.
+        national_rd_account   national R&D money waiting for the next national call.
+        national_followup     national non-R&D money for deploying results locally.
         social_fund       the revolving fund's cash.
         budget_factor     1 = full budget; budget cuts lower it.
         programme_active  False once the subsidy programme has ended.
-        agenda            officials' priorities over the domains (sums to 1; fixed).
+        perceived_need    officials' lagged view of visible need per (community, domain).
         procurement_reach citizens reached by procurement this month, per (community, domain).
     """
 
@@ -329,14 +357,16 @@ class Government(mesa.Agent):
         super().__init__(model)
         self.treasury = 0.0
         self.project_account = 0.0
+        self.national_rd_account = 0.0
+        self.national_followup = 0.0
         self.social_fund = 0.0
         self.budget_factor = 1.0
         self.programme_active = True
         self.budget_in = 0.0
         self.intermediary_savings = 0.0
-        # Officials' agenda is set centrally (technology and fashion), not by local need.
-        self.agenda = model.rng.dirichlet(np.full(len(DOMAINS), 0.7))
-        self.procurement_reach = np.zeros((model.population.n_communities, len(DOMAINS)))
+        pop = model.population
+        self.perceived_need = pop.community_mean(pop.need)
+        self.procurement_reach = np.zeros((pop.n_communities, len(DOMAINS)))
 
     def step(self) -> None:
         m = self.model
@@ -346,15 +376,25 @@ class Government(mesa.Agent):
             split["share_wage_subsidy"] = split["share_project_funding"] = 0.0
         budget = s.budget_per_1000 * s.n_citizens / 1000.0 * self.budget_factor
         pots = {k: budget * v for k, v in split.items()}
-        self.budget_in = sum(pots.values())
+        national = s.national_budget_per_1000 * s.n_citizens / 1000.0 * self.budget_factor * self.programme_active
+        self.budget_in = sum(pots.values()) + national
         m.ledger.source("budget", self.budget_in)
         self.treasury += self.budget_in
+        self._move(national * s.national_rd_share, "national_rd_account")
+        self._move(national * (1.0 - s.national_rd_share), "national_followup")
         self._wage_subsidies(pots["share_wage_subsidy"])
         self._move(pots["share_project_funding"], "project_account")
         self._procure(pots["share_procurement"])
         self._move(pots["share_social_fund"], "social_fund")
+        # The fund revolves: what it holds beyond its cap is recycled into project funding.
+        excess = self.social_fund - s.fund_cap_months * pots["share_social_fund"]
+        if excess > 0 and pots["share_social_fund"] > 0:
+            self.social_fund -= excess
+            self.project_account += excess
+            m.counters["fund_recycled"] += excess
         self._educate(pots["share_education"])
         self._fund_intermediaries(pots["share_intermediaries"])
+        self._national_followup()
         if self.treasury > 0:
             m.ledger.sink("lapsed", self.treasury)
         self.treasury = 0.0
@@ -374,7 +414,12 @@ class Government(mesa.Agent):
             org.subsidy_income += amount
 
     def _wage_subsidies(self, pot: float) -> None:
-        """Pay running wage-subsidy grants; cancel the newest if the pot shrank; hand out new slots."""
+        """Pay running wage-subsidy grants; cancel the newest if the pot shrank; hand out new slots.
+
+        Some subsidised jobs would have existed anyway (deadweight: a regular worker moves
+        onto the subsidy) and some displace a regular worker (substitution); only the rest
+        are new jobs.
+        """
         m = self.model
         s = m.spec
         cost = s.wage * s.wage_subsidy_rate
@@ -388,9 +433,10 @@ class Government(mesa.Agent):
             row[1] = m.steps  # the grant ends now; the firm keeps the worker only if it can pay
         for _, _, firm, row in held[:slots]:
             self._pay(firm, cost, earned=False)
+            m.counters["programme_spend"] += cost
         free = slots - min(slots, len(held))
         # Subsidy-seeking entry: the programme's slots draw new social enterprises into being.
-        entrants = int(m.rng.poisson(SUBSIDY_ENTRY_RATE * slots)) if slots else 0
+        entrants = int(m.rng.poisson(s.subsidy_entry_rate * slots)) if slots else 0
         if entrants:
             firms += m.subsidy_entry(entrants)
         if free <= 0 or not firms:
@@ -398,34 +444,46 @@ class Government(mesa.Agent):
         # A firm takes at most as many subsidised workers as it has regular staff (at least one).
         cap = {f.unique_id: max(1, len(f.staff)) - sum(row[1] > m.steps for row in f.subsidised) for f in firms}
         merit = s.allocation_by_merit
-        score = np.array([f.capability * (1 + f.earned) for f in firms])
-        w = (1 - merit) / len(firms) + merit * score / max(score.sum(), 1e-12)
+        score = np.array([f.capability * (1.0 + f.earned / s.wage) for f in firms])
+        w = (1.0 - merit) / len(firms) + merit * score / max(score.sum(), 1e-300)
         order = m.rng.choice(len(firms), size=len(firms), replace=False, p=w / w.sum())
         expiry = m.steps + int(s.programme_length)
         for i in order:
             f = firms[i]
             take = max(0, min(cap[f.unique_id], free))
             for _ in range(take):
-                f.subsidised.append([m.hire(f.community), expiry])
+                u = m.rng.random()
+                if u < s.deadweight and f.staff:
+                    f.subsidised.append([f.staff.pop(), expiry])  # would have been employed anyway
+                else:
+                    if u < s.deadweight + s.substitution and f.staff:
+                        m.release(f.staff.pop())  # a regular worker is displaced
+                    f.subsidised.append([m.hire(f.community), expiry])
                 self._pay(f, cost, earned=False)  # paid from the first month
+                m.counters["programme_spend"] += cost
             free -= take
             if free <= 0:
                 break
 
     def _procure(self, pot: float) -> None:
-        """Buy services from solutions in use, in proportion to use and fit; each M KRW
-        also reaches citizens in need where the solution is offered."""
+        """Contracts for solutions that work (fit above the procurement bar), in proportion to
+        their use and fit: the provider is paid, deploys part of it as service capacity, and
+        the contract reaches citizens in need where the solution is offered."""
         m = self.model
+        s = m.spec
         self.procurement_reach[:] = 0.0
-        live = [sol for sol in m.solutions if sol.alive and sol.provider is not None]
+        live = [sol for sol in m.solutions if sol.alive and sol.provider is not None and sol.fit >= s.procurement_min_fit]
         if pot <= 0 or not live:
             return
         ids = np.fromiter((sol.id for sol in live), np.int64, len(live))
         fits = np.fromiter((sol.fit for sol in live), np.float64, len(live))
-        weight = (m.users_by_solution[ids] + 5.0) * fits
+        weight = (m.users_by_solution[ids] + s.procurement_floor_users) * fits
         amounts = pot * (weight / weight.sum())
         for sol, amount in zip(live, amounts):
             self._pay(sol.provider, amount, earned=True)
+            deploy = s.procurement_deploy_share * amount
+            sol.provider.pay_out(deploy, "deploy_spend")
+            sol.capacity += deploy / s.deploy_cost_per_user
         # Reach, spread over each solution's communities by size (integer sums: exact).
         sizes = m.population.community_size
         counts = np.fromiter((len(sol.communities) for sol in live), np.int64, len(live))
@@ -434,25 +492,26 @@ class Government(mesa.Agent):
         owner = np.repeat(np.arange(len(live)), counts)
         total = np.bincount(owner, sizes[cs], len(live)).astype(np.int64)
         np.add.at(self.procurement_reach, (cs, doms),
-                  amounts[owner] * m.spec.outreach_per_mkrw * sizes[cs] / total[owner])
+                  amounts[owner] * s.outreach_per_mkrw * sizes[cs] / total[owner])
 
     def _educate(self, pot: float) -> None:
         """Training for citizens: by merit, to those with most need and least capital."""
         m = self.model
+        s = m.spec
         pop = m.population
-        trainees_n = pot / 0.05  # 50,000 KRW per trainee-month
+        trainees_n = pot / s.education_cost_per_trainee
         if trainees_n < 1:
             return
-        merit = m.spec.allocation_by_merit
-        w = (1 - merit) + merit * pop.need.sum(axis=1) * (1.2 - pop.capital) * 2.0
+        merit = s.allocation_by_merit
+        w = (1.0 - merit) + merit * pop.need.sum(axis=1) * (1.0 - pop.capital)
         p = np.minimum(1.0, trainees_n * w / w.sum())
         trained = m.rng.random(pop.n) < p
-        pop.capacity[trained] += 0.5 * m.spec.capacity_gain * (1.0 - pop.capacity[trained])
+        pop.capacity[trained] += s.education_gain * (1.0 - pop.capacity[trained])
         pop.participating |= trained
         # Non-profits deliver the courses and keep a delivery fee for their own costs.
         npos = list(m.agents_by_type.get(NonProfit, []))
         if npos:
-            fee = EDUCATION_DELIVERY_FEE * pot
+            fee = s.education_delivery_fee * pot
             weights = np.array([1.0 + o.volunteers for o in npos])
             for o, w in zip(npos, weights / weights.sum()):
                 self._pay(o, fee * w, earned=False)
@@ -465,6 +524,7 @@ class Government(mesa.Agent):
         """Grants to intermediaries; where communities have none left (a closed keystone),
         the money saves up until it can start a new one for them."""
         m = self.model
+        s = m.spec
         if pot <= 0:
             return
         orphans = m.orphaned_communities()
@@ -474,15 +534,32 @@ class Government(mesa.Agent):
             self.treasury -= saved
             self.intermediary_savings += saved
             pot -= saved
-            start_up = 36.0 * m.spec.wage
-            if self.intermediary_savings >= start_up:
+            # Once the orphans' share has saved up start-up months of grants, a new one opens.
+            if self.intermediary_savings >= s.intermediary_start_up * saved > 0:
                 m._new_intermediary(orphans, cash=self.intermediary_savings)
                 self.intermediary_savings = 0.0
         brokers = m.intermediaries()
         if not brokers:
             return
-        merit = m.spec.allocation_by_merit
-        score = np.array([b.matches + len(b.staff) + 1.0 for b in brokers])
-        w = (1 - merit) / len(brokers) + merit * score / score.sum()
+        merit = s.allocation_by_merit
+        # By merit, money follows work done (partnerships brokered); uniformly, communities served.
+        served = np.array([len(b.communities) for b in brokers], dtype=float)
+        work = np.array([len(m._partners.get(b.unique_id, ())) + 1.0 for b in brokers])
+        w = (1.0 - merit) * served / served.sum() + merit * work / work.sum()
         for b, share in zip(brokers, w):
             self._pay(b, pot * share, earned=False)
+
+    def _national_followup(self) -> None:
+        """National non-R&D money pays follow-up of solutions that have none left (001 talk 2:
+        the interior ministry's non-R&D half), in proportion to their fit."""
+        m = self.model
+        if self.national_followup <= 0:
+            return
+        needy = [sol for sol in m.solutions if sol.alive and sol.provider is not None and sol.followup <= 0]
+        if not needy:
+            return
+        fits = np.array([sol.fit for sol in needy])
+        for sol, share in zip(needy, fits / fits.sum()):
+            sol.followup += self.national_followup * share
+            sol.followup_until = m.steps + int(m.spec.programme_length)
+        self.national_followup = 0.0

@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions():
     """Sub-commands that live with their own layer (experiments, dashboard, benchmark)."""
     regs = []
-    for mod in ("ecosystem_sim.experiments.cli", "ecosystem_sim.viz.dashboard_cli", "ecosystem_sim.bench"):
+    for mod in ("ecosystem_sim.experiments.cli", "ecosystem_sim.experiments.screening",
+                "ecosystem_sim.viz.dashboard_cli", "ecosystem_sim.bench"):
         try:
             module = __import__(mod, fromlist=["register"])
         except ImportError:

@@ -3,7 +3,8 @@
 Once a month, for every domain at once, a citizen whose need is above the threshold,
 who uses no solution in that domain and lives where one is offered whose fit meets the
 citizen's own requirement (``fit_required``, heterogeneous, so fit sets the size of the
-potential market), adopts the best fitting solution on offer with a hazard that combines
+potential market) and which has service capacity left, adopts the best fitting solution
+on offer with a hazard that combines
 
 * outreach: awareness bought by follow-up money, procurement and non-profits'
   mobilisation, shared among the eligible residents of the community (Bass's *p*);
@@ -11,8 +12,11 @@ potential market), adopts the best fitting solution on offer with a hazard that 
   domain, times ``imitation`` (Bass's *q*, on the network instead of the whole market);
 
 both scaled by the solution's fit, so a solution that fits residents poorly spreads
-below the contagion threshold and stalls. Users' need falls each month in proportion to
-fit, and they pay their provider a price that follows the economy and their means.
+below the contagion threshold and stalls. New users are capped by the solution's free
+capacity (a pilot serves its pilot users only until follow-up, procurement, loans or
+reinvested sales deploy more). Users' need falls each month in proportion to fit, and
+they pay their provider a price that follows the economy and their means; proprietary
+providers charge a mark-up.
 """
 
 from __future__ import annotations
@@ -26,14 +30,6 @@ from .levers import DOMAINS
 if TYPE_CHECKING:
     from .model import EcosystemModel
 
-SPONTANEOUS = 0.002
-"""Monthly chance that an eligible citizen finds an offered solution unprompted (times fit)."""
-CHURN = 0.03
-"""Monthly chance that a user of a solution of fit 0 gives it up (times 1 - fit)."""
-RELIEF = 0.12
-"""Share of a user's need in a domain that a solution of fit 1 removes each month."""
-
-
 def offer(model: "EcosystemModel") -> tuple[np.ndarray, np.ndarray]:
     """Best fit on offer and its solution id per (community, domain); fit 0 / id -1 where none.
 
@@ -43,7 +39,9 @@ def offer(model: "EcosystemModel") -> tuple[np.ndarray, np.ndarray]:
     n_dom = len(DOMAINS)
     best_fit = np.zeros((pop.n_communities, n_dom))
     best_sol = np.full((pop.n_communities, n_dom), -1, dtype=np.int32)
-    live = [sol for sol in model.solutions if sol.alive]
+    users = model.users_by_solution
+    live = [sol for sol in model.solutions
+            if sol.alive and sol.capacity - (users[sol.id] if sol.id < users.size else 0) >= 1.0]
     if not live:
         return best_fit, best_sol
     # One entry per (live solution, community where it is offered), in creation order.
@@ -101,31 +99,50 @@ def adopt(model: "EcosystemModel", reach: np.ndarray) -> None:
         neighbours = (_neighbour_counts(pop.ties, using_flat, rows, doms, n_dom)
                       / np.maximum(pop.degree, 1)[rows])
         fit = best_fit[comm, doms]
-        p_out = aware[comm, doms] * (0.5 + 0.5 * pop.trust[rows])
+        p_out = aware[comm, doms] * (1.0 - s.trust_weight + s.trust_weight * pop.trust[rows])
         p_imit = np.minimum(1.0, s.imitation * neighbours)
-        hazard = fit * (1.0 - (1.0 - p_out) * (1.0 - p_imit) * (1.0 - SPONTANEOUS))
-        new = rng.random(rows.size) < hazard
+        hazard = fit * (1.0 - (1.0 - p_out) * (1.0 - p_imit) * (1.0 - s.spontaneous_adoption))
+        new = np.flatnonzero(rng.random(rows.size) < hazard)
+        sol_new = best_sol[comm[new], doms[new]].astype(np.int64)
+        new = new[_within_capacity(model, sol_new, rng)]
         pop.adopted[rows[new], doms[new]] = best_sol[comm[new], doms[new]]
-        model.counters["adoptions"] += int(new.sum())
+        model.counters["adoptions"] += int(new.size)
     # Users of a poorly fitting solution give it up (users as they were at the start of the month).
     users = np.flatnonzero(using_flat)
     if users.size:
         fits = np.array([sol.fit for sol in model.solutions])
-        quit_ = rng.random(users.size) < CHURN * (1.0 - fits[pop.adopted.reshape(-1)[users]])
+        quit_ = rng.random(users.size) < s.churn * (1.0 - fits[pop.adopted.reshape(-1)[users]])
         qrows, qdoms = np.divmod(users[quit_], n_dom)
         pop.adopted[qrows, qdoms] = -1
 
 
-def relieve_and_pay(model: "EcosystemModel") -> np.ndarray:
-    """Users' need falls with their solution's fit; they pay its provider. Returns users per
-    (solution, community)."""
+def _within_capacity(model: "EcosystemModel", sol_ids: np.ndarray, rng) -> np.ndarray:
+    """Which of this month's would-be adopters (solution ids, in citizen order) a solution
+    can still serve: a random subset up to each solution's free capacity."""
+    if sol_ids.size == 0:
+        return np.zeros(0, dtype=bool)
+    users = model.users_by_solution
+    n_sol = len(model.solutions)
+    in_use = np.zeros(n_sol)
+    in_use[:users.size] = users
+    free = np.floor(np.array([sol.capacity for sol in model.solutions]) - in_use)
+    order = np.lexsort((rng.random(sol_ids.size), sol_ids))
+    ranked = sol_ids[order]
+    first = np.searchsorted(ranked, ranked)  # position of each solution's first would-be adopter
+    keep = np.zeros(sol_ids.size, dtype=bool)
+    keep[order] = (np.arange(ranked.size) - first) < free[ranked]
+    return keep
+
+
+def relieve_and_pay(model: "EcosystemModel") -> None:
+    """Users' need falls with their solution's fit; they pay its provider, who reinvests a
+    share of the sales in service capacity. Sets ``model.users_by_solution``."""
     s = model.spec
     pop = model.population
     n_sol = len(model.solutions)
-    users_by_sc = np.zeros((n_sol, pop.n_communities), dtype=np.int64)
     if n_sol == 0:
         model.users_by_solution = np.zeros(0, dtype=np.int64)
-        return users_by_sc
+        return
     fits = np.append(np.array([sol.fit for sol in model.solutions]), 0.0)
     n_dom = pop.adopted.shape[1]
     adopted_flat = pop.adopted.reshape(-1)
@@ -134,22 +151,20 @@ def relieve_and_pay(model: "EcosystemModel") -> np.ndarray:
     need_flat = pop.need.reshape(-1)
     if np.shares_memory(need_flat, pop.need):
         # Non-users' need is unchanged (need - 0 * need), so only users' entries are updated.
-        need_flat[users] -= RELIEF * fits[ids] * need_flat[users]
+        need_flat[users] -= s.relief * fits[ids] * need_flat[users]
     else:
-        pop.need -= RELIEF * fits[pop.adopted] * pop.need
+        pop.need -= s.relief * fits[pop.adopted] * pop.need
     rows = users // n_dom
-    pay = s.price * model.economy * (0.5 + pop.capital[rows])
+    pay = s.price * model.economy * (1.0 + s.price_capital_slope * (pop.capital[rows] - s.capital_mean))
     revenue = np.bincount(ids, pay, minlength=n_sol).tolist()
     for sol in model.solutions:
         if sol.alive and sol.provider is not None and revenue[sol.id] > 0:
-            sol.provider.receive(revenue[sol.id], "sales")
-    # Users per solution, for callers that need only the row totals of the returned matrix
-    # (they are its exact row sums; summing a dense (solutions x communities) matrix costs
-    # far more at 1M citizens, where it has ~40M cells).
+            sales = revenue[sol.id] * (1.0 + s.proprietary_markup * (not sol.open))
+            sol.provider.receive(sales, "sales")
+            reinvest = s.reinvest_share * sales
+            sol.provider.pay_out(reinvest, "deploy_spend")
+            sol.capacity += reinvest / s.deploy_cost_per_user
     model.users_by_solution = np.bincount(ids, minlength=n_sol)
-    flat = np.bincount(ids.astype(np.int64) * pop.n_communities + pop.community[rows],
-                       minlength=n_sol * pop.n_communities)
-    return flat.reshape(n_sol, pop.n_communities)
 
 
 def withdraw(model: "EcosystemModel", sol) -> None:

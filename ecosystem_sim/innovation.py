@@ -1,12 +1,21 @@
-"""The innovation cycle: need → problem definition → team → development → pilot → outcome.
+"""The innovation cycle: need → problem definition → call funnel → team → development → pilot.
 
-A call for projects is held once a year with the money the project-funding account has
-gathered. Topics (domain and community) come from a mix of officials' agenda and the
-needs citizens voice in living labs (lever ``citizen_problem_definition``). Funded
-projects recruit partners and residents through intermediaries, develop for some months,
-and succeed with a chance that rises with the team's capability, the money actually
-available, residents' local knowledge and the commons. A success becomes a
-:class:`Solution` piloted in its community; a failure is cushioned by the safety net.
+A *programme* (the local government's project funding, and optionally a national R&D
+programme) holds a call every ``call_interval`` months. The call runs the funnel of 001
+talk 2: issues are submitted (drawn by the programme's topic rule: officials' lagged, noisy
+view of visible need, or residents' voiced need), a share is shortlisted, organisations
+propose, living labs run where intermediaries have capacity, and proposals are funded by
+the allocation rule (uniform "equal fairness" over every proposal, or by need and merit at
+the cost each plan needs). Funded projects develop for a random time; the chance of
+success and the fit of the result follow from what the team has: capability, money,
+residents' local knowledge gathered in the living lab, earlier attempts, and the commons.
+A success becomes a :class:`Solution` whose *service capacity* (users it can serve) is its
+pilot; only follow-up money, procurement, loans and its provider's reinvested sales
+deploy it further (001 talk 2: R&D alone was never distributed). A failure is cushioned by
+the safety net: the team stays together and tries again, or disbands.
+
+Every strength is a lever (:mod:`ecosystem_sim.levers`); ``docs/ODD.md`` §7 gives each
+mechanism with its equation and source passage.
 """
 
 from __future__ import annotations
@@ -16,14 +25,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .levers import DOMAINS
+from .levers import DOMAINS, MONTHS_PER_YEAR
 
 if TYPE_CHECKING:
     from .agents import Organisation
     from .model import EcosystemModel
 
-CALL_INTERVAL = 12
-"""Months between calls for projects (one call a year, as in the sources' programmes)."""
+N_DOMAINS = len(DOMAINS)
+FUNNEL_STAGES = ("issues", "shortlisted", "proposals", "labs", "funded")
+"""Stages of a call (001 talk 2: 82 issues → 21 shortlisted → 77 proposals → 13 living labs → 10 funded)."""
 
 
 @dataclass(eq=False)
@@ -32,9 +42,10 @@ class Solution:
 
     Attributes:
         fit         0-1, how well it matches residents' situation; scales adoption and need relief.
-        open        held as a commons: survives its maker and any organisation may scale it out.
+        open        held as a commons: survives its maker, any organisation may deploy it elsewhere.
         communities communities where it is offered.
-        followup    M KRW left for outreach and scale-out support.
+        capacity    users it can serve (deployed units, staff time): pilot users at first.
+        followup    M KRW left for deployment, fitting and outreach.
         followup_until  month the follow-up support ends.
     """
 
@@ -45,10 +56,34 @@ class Solution:
     open: bool
     created: int
     communities: set[int] = field(default_factory=set)
+    capacity: float = 0.0
     followup: float = 0.0
     followup_until: int = 0
     alive: bool = True
     last_used: int = 0
+
+
+@dataclass(eq=False)
+class Programme:
+    """A source of project money and its rules (local government or a national ministry).
+
+    Attributes:
+        name            "local" or "national" (bookkeeping only: no mechanism reads it).
+        account         attribute of the government holding the pot.
+        citizen_topics  0-1 weight of residents' voiced need in choosing topics.
+        followup_share  share of each grant kept for follow-up after a pilot.
+        perception_noise  lognormal sigma of officials' error on the need they see.
+        match_rate      share of each grant the local government must add from its project account.
+        duplication     share of submitted issues that copy a topic already funded elsewhere.
+    """
+
+    name: str
+    account: str
+    citizen_topics: float
+    followup_share: float
+    perception_noise: float
+    match_rate: float = 0.0
+    duplication: float = 0.0
 
 
 @dataclass(eq=False)
@@ -59,127 +94,249 @@ class Project:
     partners: list
     domain: int
     community: int
-    by_citizens: bool
     participants: np.ndarray
     scope: float          # M KRW of development work the project will do
     grant_dev: float      # M KRW of the grant for development (paid to the lead up front)
     followup: float       # M KRW of the grant held for follow-up after a pilot
+    plan_dev: float       # M KRW the plan needs for development (scope / plan_dev = adequacy)
     duration: int         # months of development needed
+    lab_months: int       # months of it spent in a living lab with residents
     deadline: int         # month the grant (programme) ends
     start: int
+    attempt: int = 1      # 1 + earlier failed attempts of the same team
+    staff: list = field(default_factory=list)  # citizens hired for the project
     months: int = 0
 
 
-def call_for_projects(model: "EcosystemModel") -> None:
-    """Hold the yearly call: choose how many projects, their leads and their topics."""
+@dataclass(eq=False)
+class Team:
+    """A team kept together by the safety net after a failure, waiting for the next call."""
+
+    lead: "Organisation"
+    partners: list
+    domain: int
+    community: int
+    participants: np.ndarray
+    attempt: int
+
+
+# ------------------------------------------------------------------------ topics
+def perceive(model: "EcosystemModel") -> None:
+    """Officials' view of need moves toward the *visible* need with a lag: residents with
+    more socio-economic capital complain more, so visible need leans toward them (001 talk 1:
+    topics chosen by ministries, residents consulted once)."""
     s = model.spec
+    pop = model.population
+    loud = s.complaint_floor + (1.0 - s.complaint_floor) * pop.capital
+    visible = pop.community_mean(pop.need * loud[:, None])
     gov = model.government
-    pot = gov.project_account
-    applicants = [o for o in model.organisations() if o.kind != "intermediary"]
-    if pot < 1.0 or not applicants:
-        return
-    for broker in model.intermediaries():
-        broker.matches = 0
-    rng = model.rng
-    merit = s.allocation_by_merit
-    # Uniform allocation spreads the pot thinly over every applicant; merit funds fewer,
-    # fully costed projects. Any mix in between interpolates the number of grants.
-    full_cost = max(1, int(pot // s.project_cost))
-    k = int(round((1 - merit) * len(applicants) + merit * full_cost))
-    k = max(1, min(k, len(applicants)))
-    grant = pot / k
-    capability = np.array([o.capability for o in applicants])
-    domains = np.array([o.domain for o in applicants])
-    homes = np.array([o.community for o in applicants])
-    free = np.ones(len(applicants), dtype=bool)
-    for domain, community, by_citizens in choose_topics(model, k):
-        # By merit, the lead is the capable organisation that knows the domain and the place.
-        score = capability * np.where(domains == domain, 2.0, 1.0) * np.where(homes == community, 1.5, 1.0)
-        w = ((1 - merit) / len(applicants) + merit * score / score.sum()) * free
-        lead = int(rng.choice(len(applicants), p=w / w.sum()))
-        free[lead] = False
-        start_project(model, applicants[lead], domain, community, by_citizens, grant)
+    gov.perceived_need += (visible - gov.perceived_need) / s.official_lag
 
 
-def choose_topics(model: "EcosystemModel", k: int) -> list[tuple[int, int, bool]]:
-    """Draw ``k`` (domain, community) topics: officials' agenda or citizens' voiced needs.
+def topic_weights(model: "EcosystemModel", programme: Programme) -> tuple[np.ndarray, np.ndarray]:
+    """Weights of every (community, domain) cell as a topic of this programme's call, as
+    (officials', residents') pair, each summing to 1.
 
-    Officials weigh a domain by their fixed agenda and a community by its size; citizens
-    weigh both by the need residents voice (need × activeness × capacity).
+    Officials: their lagged view of visible need, with salience noise drawn per call.
+    Residents: the need they voice (need × activeness × capacity, summed over residents).
     """
     pop = model.population
-    rng = model.rng
+    noise = model.rng.lognormal(0.0, programme.perception_noise, model.government.perceived_need.shape)
+    officials = model.government.perceived_need * noise
     voice = pop.need * (pop.activeness * pop.capacity)[:, None]
-    by_citizens = np.stack(
-        [np.bincount(pop.community, voice[:, d], pop.n_communities) for d in range(len(DOMAINS))], axis=1
-    )
-    by_officials = np.outer(pop.community_size, model.government.agenda)
-    w = model.spec.citizen_problem_definition
-    p_cit = by_citizens.ravel() / by_citizens.sum()
-    p_off = by_officials.ravel() / by_officials.sum()
-    from_citizens = rng.random(k) < w
-    cells_cit = rng.choice(p_cit.size, size=k, p=p_cit)
-    cells_off = rng.choice(p_off.size, size=k, p=p_off)
-    cells = np.where(from_citizens, cells_cit, cells_off)
-    return [(int(c % len(DOMAINS)), int(c // len(DOMAINS)), bool(fc)) for c, fc in zip(cells, from_citizens)]
+    citizens = np.bincount(pop._cell_index(N_DOMAINS), voice.reshape(-1),
+                           pop.n_communities * N_DOMAINS).reshape(pop.n_communities, N_DOMAINS)
+    return officials / max(officials.sum(), 1e-300), citizens / max(citizens.sum(), 1e-300)
 
 
-def start_project(model: "EcosystemModel", lead: "Organisation", domain: int, community: int,
-                  by_citizens: bool, grant: float) -> None:
-    """Form the team (with an intermediary's matching if one serves the community) and start."""
+def need_served(model: "EcosystemModel", community: int, domain: int) -> int:
+    """Residents of ``community`` whose need in ``domain`` is above the threshold and unserved."""
+    pop = model.population
+    members = pop.members(community)
+    return int(np.count_nonzero((pop.need[members, domain] > model.spec.need_threshold)
+                                & (pop.adopted[members, domain] < 0)))
+
+
+# ------------------------------------------------------------------------ the call
+def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
+    """One call of ``programme``: submission → shortlist → proposals → living labs → funding."""
     s = model.spec
     gov = model.government
     rng = model.rng
     pop = model.population
+    pot = getattr(gov, programme.account)
+    applicants = [o for o in model.organisations() if o.kind != "intermediary"]
+    funnel = dict.fromkeys(FUNNEL_STAGES, 0)
+    for broker in model.intermediaries():
+        broker.labs_open = broker.labs_per_call()
+    # 1. Issues submitted: teams kept by the safety net come back first, then new issues.
+    retries = [t for t in model.waiting_teams if t.lead.alive]
+    model.waiting_teams = []
+    n_issues = int(rng.poisson(s.issues_per_10000 * pop.n / 10_000 * s.call_interval / MONTHS_PER_YEAR))
+    w_off, w_cit = (w.reshape(-1) for w in topic_weights(model, programme))
+    by_citizens = rng.random(n_issues) < programme.citizen_topics
+    cells = np.where(by_citizens, rng.choice(w_cit.size, size=n_issues, p=w_cit),
+                     rng.choice(w_off.size, size=n_issues, p=w_off)) if n_issues else np.empty(0, int)
+    weights = programme.citizen_topics * w_cit + (1.0 - programme.citizen_topics) * w_off
+    if programme.duplication > 0 and model.funded_cells and n_issues:
+        # Duplicated programmes: some issues copy a topic another programme already funded.
+        copies = rng.random(n_issues) < programme.duplication
+        funded = np.array(sorted(model.funded_cells))
+        cells = np.where(copies, funded[rng.integers(funded.size, size=n_issues)], cells)
+    funnel["issues"] = n_issues + len(retries)
+    # 2. Shortlist: the panel keeps the issues its topic rule weighs most.
+    k_short = int(round(s.shortlist_share * n_issues))
+    kept = np.argsort(-weights[cells], kind="stable")[:k_short]
+    shortlist, shortlist_by_citizens = cells[kept], by_citizens[kept]
+    funnel["shortlisted"] = k_short + len(retries)
+    # 3. Proposals: organisations that know the domain and place propose.
+    candidates: list[dict] = []
+    for t in retries:
+        candidates.append(dict(lead=t.lead, partners=t.partners, domain=t.domain, community=t.community,
+                               participants=t.participants, attempt=t.attempt + 1, lab=False,
+                               others=[t.lead], voiced=False))
+    if applicants:
+        cap = np.array([o.capability for o in applicants])
+        doms = np.array([o.domain for o in applicants])
+        homes = np.array([o.community for o in applicants])
+        for cell, voiced in zip(shortlist, shortlist_by_citizens):
+            community, domain = divmod(int(cell), N_DOMAINS)
+            n_prop = min(int(rng.poisson(s.proposals_per_issue)), len(applicants))
+            if n_prop == 0:
+                continue
+            affinity = cap * (1.0 + s.domain_affinity * (doms == domain)) * (1.0 + s.place_affinity * (homes == community))
+            picks = rng.choice(len(applicants), size=n_prop, replace=False, p=affinity / affinity.sum())
+            funnel["proposals"] += n_prop
+            # 4. A living lab where an intermediary has room: residents and officials pick the
+            # proposer; elsewhere officials pick the most capable on paper.
+            broker = model.intermediary_for(community)
+            lab = broker is not None and broker.labs_open >= 1.0
+            if lab:
+                broker.labs_open -= 1.0
+                funnel["labs"] += 1
+            props = [applicants[i] for i in picks]
+            best = max(props, key=lambda o: (o.capability * (1.0 + s.place_affinity * (o.community == community)),
+                                             -o.unique_id))
+            candidates.append(dict(lead=best, partners=None, domain=domain, community=community,
+                                   participants=None, attempt=1, lab=lab, others=props, voiced=bool(voiced)))
+    if not candidates or pot <= 0:
+        model.record_funnel(funnel)
+        return
+    # 5. Funding by the allocation rule.
+    for c in candidates:
+        c["plan"] = plan_cost(model, c["community"])
+        c["score"] = (need_served(model, c["community"], c["domain"]) + 1.0) * c["lead"].capability * c["attempt"]
+    merit_pot = s.allocation_by_merit * pot
+    grants: list[tuple[dict, "Organisation", float]] = []
+    left = []
+    for c in sorted(candidates, key=lambda c: (-c["score"], c["lead"].unique_id)):
+        if c["plan"] <= merit_pot:
+            merit_pot -= c["plan"]
+            grants.append((c, c["lead"], c["plan"]))
+        else:
+            left.append(c)
+    # Equal fairness: what is left is split evenly over every remaining proposal (each a project).
+    uniform_pot = (1.0 - s.allocation_by_merit) * pot + merit_pot
+    applicants_left = [(c, o) for c in left for o in c["others"]]
+    if applicants_left and uniform_pot > 0:
+        each = uniform_pot / len(applicants_left)
+        # A grant below the smallest plan anyone could carry out is not worth making.
+        if each >= s.min_grant_share * min(c["plan"] for c in left):
+            grants += [(c, o, each) for c, o in applicants_left]
+    # Social finance: a proposal left without a grant may go ahead on a social-fund loan.
+    granted = {id(c) for c, _, _ in grants}
+    for c in left:
+        if id(c) not in granted and c["lead"].earned > 0 and gov.social_fund > 0:
+            loan = model.lend(c["lead"], c["plan"] * (1.0 - programme.followup_share), purpose="project")
+            if loan > 0:
+                start_project(model, c, c["lead"], 0.0, programme)
+                funnel["funded"] += 1
+    for c, lead, grant in grants:
+        match = programme.match_rate * grant
+        if match > gov.project_account:
+            continue  # the local government cannot match this national grant
+        gov.project_account -= match
+        setattr(gov, programme.account, getattr(gov, programme.account) - grant)
+        start_project(model, c, lead, grant + match, programme)
+        funnel["funded"] += 1
+        model.funded_cells.add(c["community"] * N_DOMAINS + c["domain"])
+    model.record_funnel(funnel)
+
+
+def plan_cost(model: "EcosystemModel", community: int) -> float:
+    """What a project plan for ``community`` needs (M KRW): a cost per resident served,
+    lowered by the commons (open results re-used instead of rebuilt)."""
+    s = model.spec
+    size = float(model.population.community_size[community])
+    return s.plan_cost_per_resident * size * (1.0 - s.commons_cost_cut * model.commons_level())
+
+
+def start_project(model: "EcosystemModel", c: dict, lead: "Organisation", grant: float,
+                  programme: Programme) -> None:
+    """Form the team (an intermediary matches partners if it has staff) and start development."""
+    s = model.spec
+    gov = model.government
+    rng = model.rng
+    pop = model.population
+    community, domain = c["community"], c["domain"]
+    partners = list(c["partners"] or [])
+    participants = c["participants"]
     broker = model.intermediary_for(community)
-    partners: list = []
-    n_participants = int(round(2 + 10 * s.local_cocreation))
-    if broker is not None and 2 * broker.strength > broker.matches:
-        broker.matches += 1
+    if c["partners"] is None and broker is not None:
+        # Matching: the intermediary brings partners that know the domain, as its staff allow.
+        n_match = int(rng.poisson(s.partners_per_fte * broker.fte_for(community)))
         others = [o for o in model.organisations() if o is not lead and o.kind != "intermediary"]
-        if others:
-            picks = rng.choice(len(others), size=min(2, len(others)), replace=False)
-            partners = [others[i] for i in picks]
-        partners.append(broker)
-        n_participants *= 2
-        for p in partners:
-            model.link(lead, p)
-    members = pop.members(community)
-    w = pop.activeness[members] * (0.1 + pop.need[members, domain])
-    n_participants = min(n_participants, members.size)
-    participants = rng.choice(members, size=n_participants, replace=False, p=w / w.sum())
-    # What the lead can add from its own cash when the grant does not cover the full cost.
-    own = max(0.0, 0.3 * (lead.cash - 3 * s.wage * max(lead.jobs, 1)))
-    grant_dev = grant * (1 - s.followup_share)
-    # Social finance: an organisation that earns its own income may borrow the rest of the
-    # cost from the revolving social fund (up to a year of wages).
-    gap = max(0.0, s.project_cost - grant_dev - own)
-    loan = min(gap, gov.social_fund, 12 * s.wage) if lead.earned > 0 else 0.0
-    if loan > 0:
-        gov.social_fund -= loan
-        lead.cash += loan
-        lead.loan += loan
-        own += loan
-    scope = min(s.project_cost, grant_dev + own)
-    adequacy = scope / s.project_cost
-    duration = int(np.ceil(s.dev_months * (1 + 0.5 * s.local_cocreation) * (1.5 - 0.5 * adequacy)))
-    gov.project_account -= grant
+        if others and n_match:
+            aff = np.array([o.capability * (1.0 + s.domain_affinity * (o.domain == domain)) for o in others])
+            picks = rng.choice(len(others), size=min(n_match, len(others)), replace=False, p=aff / aff.sum())
+            partners = [others[i] for i in picks] + [broker]
+    for p in partners:
+        model.link(lead, p)
+    lab_months = int(round(s.local_cocreation * s.cocreation_months)) if c["lab"] else 0
+    if participants is None:
+        members = pop.members(community)
+        n_part = s.participants_consulted + s.local_cocreation * (s.participants_cocreated - s.participants_consulted)
+        n_part = min(int(round(n_part)), members.size)
+        # Residents who voiced the issue take part with their need; officials consult the
+        # active residents they can reach, whatever their need.
+        w = pop.activeness[members] * (pop.need[members, domain] * pop.capacity[members] if c["voiced"] else 1.0)
+        w = w + 1e-12
+        participants = rng.choice(members, size=n_part, replace=False, p=w / w.sum())
+    # What the lead can add from its own cash when the grant does not cover the plan.
+    plan = plan_cost(model, community)
+    own = max(0.0, s.own_funds_share * (lead.cash - s.reserve_months * s.wage * max(lead.jobs, 1)))
+    followup_share = programme.followup_share
+    grant_dev = grant * (1.0 - followup_share)
+    gap = max(0.0, plan * (1.0 - followup_share) - grant_dev - own)
+    loan = model.lend(lead, gap, purpose="project") if gap > 0 else 0.0
+    scope = min(plan * (1.0 - followup_share), grant_dev + own + loan)
+    adequacy = scope / max(plan * (1.0 - followup_share), 1e-12)
+    mean_months = s.dev_months * (1.0 + s.underfunding_delay * (1.0 - adequacy)) + lab_months
+    duration = max(1, int(np.ceil(rng.gamma(s.dev_shape, mean_months / s.dev_shape))))
     lead.cash += grant_dev
     project = Project(lead=lead, partners=partners, domain=domain, community=community,
-                      by_citizens=by_citizens, participants=participants, scope=scope,
-                      grant_dev=grant_dev, followup=grant - grant_dev, duration=duration,
-                      deadline=model.steps + int(s.programme_length), start=model.steps)
+                      participants=participants, scope=scope, grant_dev=grant_dev,
+                      followup=grant - grant_dev, plan_dev=plan * (1.0 - followup_share), duration=duration, lab_months=min(lab_months, duration),
+                      deadline=model.steps + int(s.programme_length), start=model.steps,
+                      attempt=c["attempt"])
+    # Development spending pays project staff (the jobs a programme reports in its year).
+    n_staff = int(s.project_wage_share * scope / (s.wage * duration))
+    project.staff = [model.hire(community) for _ in range(n_staff)]
     model.projects.append(project)
     model.counters["projects_started"] += 1
+    model.counters["grant_amount"] += grant
+    model.counters["programme_spend"] += grant
 
 
+# ------------------------------------------------------------------------ development
 def develop(model: "EcosystemModel") -> None:
     """A month of development for every running project; settle the finished ones."""
-    s = model.spec
     still: list[Project] = []
+    pop = model.population
     for p in model.projects:
         if not p.lead.alive:
             # The lead closed: the project dies with it; follow-up money returns to the programme.
+            _end(model, p)
             model.government.project_account += p.followup
             model.counters["projects_failed"] += 1
             continue
@@ -188,7 +345,7 @@ def develop(model: "EcosystemModel") -> None:
             continue
         p.lead.pay_out(p.scope / p.duration, "project_spend")
         p.months += 1
-        model.population.participating[p.participants] = True
+        pop.participating[p.participants] = True
         if p.months >= p.duration:
             if model.rng.random() < success_chance(model, p):
                 succeed(model, p)
@@ -199,30 +356,39 @@ def develop(model: "EcosystemModel") -> None:
     model.projects = still
 
 
-def success_chance(model: "EcosystemModel", p: Project) -> float:
-    """Chance that development yields a working solution (0-1).
-
-    Rises with the team's combined capability, the share of the full cost actually
-    funded, residents' local knowledge when co-created, and the regional commons; imported
-    solutions are technically safer.
-    """
+def knowledge(model: "EcosystemModel", p: Project) -> float:
+    """What the team knows of residents' situation (0-1): participants' capacity times their
+    own need in the domain, gathered over the months spent with them in a living lab, plus
+    what the commons brings from other communities."""
     s = model.spec
-    team = 1.0 - np.prod([1 - 0.7 * o.capability for o in (p.lead, *p.partners)])
-    adequacy = p.scope / s.project_cost
-    local = float(model.population.capacity[p.participants].mean()) if p.participants.size else 0.0
-    commons = model.commons_stock / (model.commons_stock + 5.0 * model.scale)
-    chance = (0.05 + 0.35 * team + 0.25 * adequacy + 0.25 * s.local_cocreation * local
-              + 0.2 * commons + 0.15 * (1 - s.local_cocreation))
-    return float(np.clip(chance, 0.02, 0.95))
+    pop = model.population
+    lived = float(np.sum(pop.capacity[p.participants] * pop.need[p.participants, p.domain]))
+    gathered = lived * (p.lab_months + s.consultation_months)
+    local = 1.0 - np.exp(-gathered / s.knowledge_for_fit)
+    return float(local + (1.0 - local) * s.commons_knowledge * model.commons_level())
+
+
+def success_chance(model: "EcosystemModel", p: Project) -> float:
+    """Chance that development yields a working solution (0-1): the team's capability,
+    residents' knowledge, earlier attempts (failure as learning) and the commons, times the
+    share of the plan funded to the power ``funding_elasticity``; imported designs are
+    technically safer."""
+    s = model.spec
+    team = 1.0 - np.prod([1.0 - s.capability_weight * o.capability for o in (p.lead, *p.partners)])
+    adequacy = min(1.0, p.scope / max(p.plan_dev, 1e-12))
+    chance = (s.success_base + s.success_team * team
+              + s.success_knowledge * knowledge(model, p) + s.success_imported * (1.0 - s.local_cocreation)
+              + s.success_retry * (p.attempt - 1))
+    # A plan carried out with part of its money delivers with a correspondingly lower chance.
+    return float(np.clip(chance * adequacy ** s.funding_elasticity, 0.0, s.success_max))
 
 
 def solution_fit(model: "EcosystemModel", p: Project) -> float:
-    """How well a new solution fits residents (0-1): imported ones fit poorly; co-creation
-    with knowledgeable residents and problems defined by citizens fit better."""
+    """How well a new solution fits residents (0-1): an imported design's generic fit,
+    raised toward 1 by what the team learnt from residents."""
     s = model.spec
-    local = float(model.population.capacity[p.participants].mean()) if p.participants.size else 0.0
-    fit = 0.25 + 0.45 * s.local_cocreation * (0.4 + local) + (0.15 if p.by_citizens else 0.0)
-    return float(np.clip(fit + model.rng.normal(0, 0.05), 0.05, 1.0))
+    fit = s.imported_fit + (1.0 - s.imported_fit) * knowledge(model, p)
+    return float(np.clip(fit + model.rng.normal(0.0, s.fit_noise), 0.0, 1.0))
 
 
 def succeed(model: "EcosystemModel", p: Project) -> None:
@@ -231,81 +397,122 @@ def succeed(model: "EcosystemModel", p: Project) -> None:
     is_open = bool(rng.random() < s.commons_share)
     sol = Solution(id=len(model.solutions), domain=p.domain, fit=solution_fit(model, p), provider=p.lead,
                    open=is_open, created=model.steps, communities={p.community}, followup=p.followup,
-                   followup_until=max(p.deadline, model.steps + 6))
+                   followup_until=max(p.deadline, model.steps + s.followup_min_months))
     model.solutions.append(sol)
     p.lead.solutions.append(sol)
-    # Know-how: the maker learns; what is released as commons raises everyone's chances.
-    p.lead.capability = min(1.0, p.lead.capability + 0.08)
+    p.lead.capability = min(1.0, p.lead.capability + s.learning_success)
     for o in p.partners:
-        o.capability = min(1.0, o.capability + 0.04)
+        o.capability = min(1.0, o.capability + s.learning_partner)
     if is_open:
         model.commons_stock += sol.fit
-    # The co-creators are the pilot's first users.
+    # The co-creators are the pilot's first users; the pilot serves only them.
     pop = model.population
-    users = p.participants[(pop.need[p.participants, p.domain] > 0.5 * s.need_threshold)
+    users = p.participants[(pop.need[p.participants, p.domain] > s.pilot_need_share * s.need_threshold)
                            & (pop.adopted[p.participants, p.domain] < 0)]
     pop.adopted[users, p.domain] = sol.id
-    pop.trust[p.participants] = np.minimum(1.0, pop.trust[p.participants] + 0.05)
+    sol.capacity = float(users.size)
+    pop.trust[p.participants] = np.minimum(1.0, pop.trust[p.participants] + s.trust_success)
     model.counters["solutions_created"] += 1
+    if p.followup <= 0:
+        model.rd_only_solutions.add(sol.id)
+    _end(model, p, keep_staff=True)
 
 
 def fail(model: "EcosystemModel", p: Project) -> None:
-    """A failed project: the safety net repays part of the lead's own money and keeps
-    part of the learning and of residents' trust; without it, both are lost."""
+    """A failed project. The safety net repays part of the lead's own money and, with chance
+    ``safety_net``, keeps the team together to try again at the next call with what it
+    learnt; otherwise the team disbands and participants' trust falls."""
     s = model.spec
     gov = model.government
     own_spent = max(0.0, p.scope * min(p.months, p.duration) / p.duration - p.grant_dev)
     refund = min(s.safety_net * own_spent, max(gov.project_account + p.followup, 0.0))
     gov.project_account += p.followup - refund
     p.lead.cash += refund
-    p.lead.capability = min(1.0, p.lead.capability + 0.05 * s.safety_net)
     pop = model.population
-    pop.trust[p.participants] = np.clip(pop.trust[p.participants] - 0.06 * (1.0 - s.safety_net), 0.0, 1.0)
+    if model.rng.random() < s.safety_net:
+        p.lead.capability = min(1.0, p.lead.capability + s.learning_failure)
+        model.waiting_teams.append(Team(p.lead, p.partners, p.domain, p.community, p.participants, p.attempt))
+        model.counters["teams_kept"] += 1
+    else:
+        pop.trust[p.participants] = np.clip(pop.trust[p.participants] - s.trust_failure, 0.0, 1.0)
     model.counters["projects_failed"] += 1
+    _end(model, p)
+
+
+def _end(model: "EcosystemModel", p: Project, keep_staff: bool = False) -> None:
+    """Project staff go, unless a successful lead can keep them on its own income."""
+    for citizen in p.staff:
+        if keep_staff and p.lead.alive and p.lead._affordable_staff() > len(p.lead.staff):
+            p.lead.staff.append(citizen)
+        else:
+            model.release(citizen)
+    p.staff = []
+
+
+# ------------------------------------------------------------------------ after the pilot
+def follow_up(model: "EcosystemModel", reach: np.ndarray) -> None:
+    """Follow-up (non-R&D) money after a pilot: each month it deploys service capacity,
+    fits the solution to pilot users' feedback and pays outreach (001 talk 2)."""
+    s = model.spec
+    pop = model.population
+    users = model.users_by_solution
+    for sol in model.solutions:
+        if sol.followup <= 0:
+            continue
+        if not sol.alive or model.steps > sol.followup_until:
+            model.government.project_account += sol.followup
+            sol.followup = 0.0
+            continue
+        spend = sol.followup / (sol.followup_until - model.steps + 1)
+        sol.followup -= spend
+        model.ledger.sink("followup_spend", spend)
+        sol.capacity += s.followup_deploy_share * spend / s.deploy_cost_per_user
+        n_users = float(users[sol.id]) if sol.id < users.size else 0.0
+        sol.fit += s.feedback_rate * n_users / (n_users + s.feedback_users) * (1.0 - sol.fit)
+        cs = np.fromiter(sol.communities, dtype=np.int64)
+        reach[cs, sol.domain] += ((1.0 - s.followup_deploy_share) * spend * s.outreach_per_mkrw
+                                  * pop.community_size[cs] / pop.community_size[cs].sum())
 
 
 def scale_out(model: "EcosystemModel") -> None:
     """Working solutions spread to other communities where the need is.
 
-    Open (commons) solutions can be taken up by any organisation, helped by
-    intermediaries; proprietary ones spread only as their maker can afford. Follow-up
-    money both speeds scale-out and pays outreach (see :mod:`diffusion`).
+    Open (commons) solutions can be deployed by any organisation, helped by
+    intermediaries, at a cost the commons lowers; proprietary ones spread only as their
+    maker can pay for deployment.
     """
     if not model.solutions:
         return
     s = model.spec
     rng = model.rng
     pop = model.population
-    users_by_c = model.users_by_solution_community
+    users = model.users_by_solution
     need_by_c = model.need_by_community
-    brokers = model.intermediary_strength_total
+    support = model.intermediary_support()
     for sol in model.solutions:
-        if not sol.alive or len(sol.communities) >= pop.n_communities:
+        if not sol.alive or sol.provider is None or len(sol.communities) >= pop.n_communities:
             continue
-        users = sum(int(users_by_c[sol.id, c]) for c in sol.communities)
+        n_users = float(users[sol.id]) if sol.id < users.size else 0.0
         size = sum(int(pop.community_size[c]) for c in sol.communities)
-        uptake = users / max(size, 1)
-        followup = 1.0 if (sol.followup > 0 and model.steps <= sol.followup_until) else 0.0
-        if sol.open:
-            push = 0.5 + brokers / (brokers + 5.0 * model.scale)
-        else:
-            push = 0.5 * (sol.provider.capability if sol.provider is not None else 0.0)
-        if rng.random() < min(0.2, 0.3 * uptake * sol.fit * push * (1 + 2 * followup)):
+        uptake = n_users / max(size, 1)
+        push = support if sol.open else sol.provider.capability
+        if rng.random() < min(s.scale_out_max, s.scale_out_rate * uptake * sol.fit * push):
             candidates = [c for c in range(pop.n_communities) if c not in sol.communities]
-            weights = need_by_c[candidates, sol.domain] + 1e-9
+            weights = need_by_c[candidates, sol.domain] + 1e-12
             c = int(rng.choice(candidates, p=weights / weights.sum()))
+            # Deploying in a new community costs a pilot's worth of capacity.
+            cost = s.deploy_cost_per_user * s.scale_out_users * (1.0 - s.commons_cost_cut * sol.open)
+            payer = sol.provider
+            if payer.cash < cost:
+                continue
+            payer.pay_out(cost, "scale_out_spend")
+            sol.capacity += s.scale_out_users
             sol.communities.add(c)
-            if not sol.open and sol.provider is not None:
-                sol.provider.pay_out(min(2.0, max(sol.provider.cash, 0.0)), "scale_out_spend")
             model.counters["scale_outs"] += 1
 
 
-RETIRE_AFTER = 24
-"""Months a solution may go without any user before it is retired."""
-
-
 def retire(model: "EcosystemModel") -> None:
-    """Solutions nobody has used for ``RETIRE_AFTER`` months leave the market."""
+    """Solutions nobody has used for ``retire_after`` months leave the market."""
     from .diffusion import withdraw
 
     users = model.users_by_solution
@@ -314,5 +521,5 @@ def retire(model: "EcosystemModel") -> None:
             continue
         if sol.id < users.size and users[sol.id] > 0:
             sol.last_used = model.steps
-        elif model.steps - max(sol.last_used, sol.created) > RETIRE_AFTER:
+        elif model.steps - max(sol.last_used, sol.created) > model.spec.retire_after:
             withdraw(model, sol)

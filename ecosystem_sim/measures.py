@@ -21,6 +21,7 @@ from scipy.optimize import curve_fit
 from scipy.sparse.csgraph import connected_components
 from scipy import special
 
+from .innovation import FUNNEL_STAGES
 from .levers import DOMAINS, FIRM_KINDS, ORG_KINDS
 from .population import gini
 
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
 MEASURES: dict[str, str] = {
     "jobs_subsidised": "jobs whose wage a wage-subsidy grant pays",
     "jobs_self_sustaining": "jobs in firms and non-profits paid from their own income",
-    "jobs_intermediary": "staff of intermediaries (paid from public grants)",
-    "jobs_total": "all jobs in the ecosystem's organisations",
+    "jobs_intermediary": "staff of intermediaries, full-time equivalents (paid from public grants)",
+    "jobs_project": "project staff paid from development grants (temporary)",
+    "jobs_total": "all jobs in the ecosystem's organisations and projects",
+    "jobs_created": "jobs newly filled in organisations and projects this month",
     **{f"orgs_{k}": f"{k.replace('_', ' ')} organisations alive" for k in ORG_KINDS},
     "orgs_alive": "organisations alive",
     "org_diversity": "Shannon entropy (nats) of organisations by kind",
@@ -56,7 +59,15 @@ MEASURES: dict[str, str] = {
     "social_fund": "M KRW: revolving social fund",
     "org_cash": "M KRW: cash of all organisations",
     "money_total": "M KRW: all ledgered stocks",
-    "budget_in": "M KRW: budget received this month",
+    "budget_in": "M KRW: budget received this month (local and national)",
+    "programme_spend": "M KRW: paid this month by the wage-subsidy and project-funding programmes",
+    "grants_awarded": "projects funded this month",
+    "grant_amount": "M KRW: granted to projects this month",
+    "revenue_ecosystem": "M KRW: earned this month by social-economy firms and non-profits (sales, procurement, market)",
+    **{f"funnel_{k}": f"call funnel this month: {k} (001 talk 2)" for k in FUNNEL_STAGES},
+    "adopters_rd_only": "citizen-domain pairs using a solution developed without follow-up money",
+    "teams_waiting": "teams kept by the safety net, waiting for the next call",
+    "loans_outstanding": "M KRW: owed to the social fund",
     "economy": "economic conditions (1 = normal)",
 }
 
@@ -67,18 +78,23 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
     s = model.spec
     orgs = model.organisations()
     by_kind = {k: 0 for k in ORG_KINDS}
-    jobs_sub = jobs_self = jobs_int = 0
+    jobs_sub = jobs_self = 0
+    jobs_int = revenue = loans = 0.0
     firm_income = firm_subsidy = 0.0
     for o in orgs:
         by_kind[o.kind] += 1
+        loans += o.loan
         if o.kind == "intermediary":
             jobs_int += o.jobs
         else:
             jobs_sub += o.jobs_subsidised
             jobs_self += len(o.staff)
+            if o.kind not in ("for_profit", "csr_firm"):
+                revenue += o.last_income
         if o.kind in FIRM_KINDS:
             firm_income += o.last_income
             firm_subsidy += o.last_subsidy
+    jobs_proj = sum(len(p.staff) for p in model.projects)
     counts = np.array(list(by_kind.values()), dtype=float)
     using = pop.adopted >= 0
     ever = (pop.need > s.need_threshold) | using
@@ -90,7 +106,9 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
         "jobs_subsidised": jobs_sub,
         "jobs_self_sustaining": jobs_self,
         "jobs_intermediary": jobs_int,
-        "jobs_total": jobs_sub + jobs_self + jobs_int,
+        "jobs_project": jobs_proj,
+        "jobs_total": jobs_sub + jobs_self + jobs_int + jobs_proj,
+        "jobs_created": model.month_counts["hires"],
         **{f"orgs_{k}": v for k, v in by_kind.items()},
         "orgs_alive": len(orgs),
         "org_diversity": _entropy(counts) if counts.sum() else 0.0,
@@ -120,6 +138,14 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
         "org_cash": sum(o.cash for o in orgs),
         "money_total": model.money_total(),
         "budget_in": gov.budget_in,
+        "programme_spend": float(model.month_counts["programme_spend"]),
+        "grants_awarded": model.month_counts["projects_started"],
+        "grant_amount": float(model.month_counts["grant_amount"]),
+        "revenue_ecosystem": revenue,
+        **{f"funnel_{k}": v for k, v in model.funnel.items()},
+        "adopters_rd_only": int(np.isin(pop.adopted, list(model.rd_only_solutions)).sum()) if model.rd_only_solutions else 0,
+        "teams_waiting": len(model.waiting_teams),
+        "loans_outstanding": loans,
         "economy": model.economy,
     })
     return out

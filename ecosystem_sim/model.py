@@ -3,17 +3,22 @@
 A month, in order:
 
 1. scheduled shocks;
-2. the government receives its budget and spends it by the levers (wage subsidies,
-   project account, procurement, social fund, education, intermediaries);
-3. once a year, a call for projects; every running project develops one month;
+2. the government (local, and national when its budget is on) receives its budget and
+   spends it by the levers (wage subsidies, project account, procurement, social fund,
+   education, intermediaries, national R&D and non-R&D money); officials update their
+   lagged view of visible need;
+3. every ``call_interval`` months, each programme's call (the funnel of 001 talk 2);
+   every running project develops one month;
 4. citizens (vectorised): needs grow, some take part in living labs and projects,
    capacity and trust move, mainstream jobs recover after a downturn;
-5. diffusion: outreach and imitation bring new users; users' needs fall and they pay
-   their providers;
+5. follow-up money deploys, fits and promotes piloted solutions; diffusion: outreach and
+   imitation bring new users up to each solution's service capacity; users' needs fall
+   and they pay their providers;
 6. organisations, in random order: outside revenue, wages, grants ending, hiring and
    laying off, loans; the insolvent borrow from the social fund or close;
-7. capable citizens found new organisations (self-proliferation); working solutions
-   scale out; the commons decays unless intermediaries keep it;
+7. the social fund lends its idle money to providers whose capacity is full; capable
+   citizens found new organisations (self-proliferation); working solutions scale out;
+   the commons decays unless intermediaries keep it;
 8. measures are collected.
 """
 
@@ -26,23 +31,10 @@ import numpy as np
 
 from . import diffusion, innovation, shocks
 from .agents import Citizen, Firm, Government, Intermediary, NonProfit, Organisation
-from .levers import DOMAINS, FIRM_KINDS
+from .levers import DOMAINS, FIRM_KINDS, FOUNDED_KINDS
 from .measures import MEASURES, snapshot
 from .population import ECOSYSTEM, MAINSTREAM, UNEMPLOYED, Population
 from .scenario import Scenario, default_scenario
-
-# Mix of the initial firms and what each kind earns outside the ecosystem (M KRW / month).
-FIRM_MIX = {"for_profit": 0.3, "csr_firm": 0.1, "social_enterprise": 0.25, "cooperative": 0.15,
-            "community_business": 0.2}
-MARKET_REVENUE = {"for_profit": 12.0, "csr_firm": 15.0, "social_enterprise": 4.0, "cooperative": 3.0,
-                  "community_business": 3.0}
-INTERMEDIARY_START_UP = 36.0
-"""Wages (months x staff) an intermediary starts with: two staff for 18 months."""
-VOLUNTEER_REACH = 3.0
-"""Residents a non-profit volunteer makes aware of solutions in the non-profit's domain each month."""
-FOUNDED_KINDS = ("cooperative", "community_business", "social_enterprise")
-FOUNDED_P = (0.4, 0.4, 0.2)
-
 
 def _any_column(mask: np.ndarray) -> np.ndarray:
     """``mask.any(axis=1)`` as ORs of the few columns (numpy reduces a short last axis slowly)."""
@@ -90,29 +82,41 @@ class EcosystemModel(mesa.Model):
         self.scale = s.n_citizens / 10_000
         self.ledger = Ledger()
         self.counters: Counter = Counter()
+        self.month_counts: Counter = Counter()  # counters' increase this month
         self.economy = 1.0
         self.commons_stock = 0.0
         self.shock_log: list[tuple[int, str]] = []
         self.running_shocks: list = []  # (budget cut or downturn, month it ends or None)
         self.projects: list[innovation.Project] = []
+        self.waiting_teams: list[innovation.Team] = []
         self.solutions: list[innovation.Solution] = []
+        self.funded_cells: set[int] = set()
+        self.rd_only_solutions: set[int] = set()
+        self.funnel = dict.fromkeys(innovation.FUNNEL_STAGES, 0)
         self.partnerships: set[tuple[int, int]] = set()
         self._partners: defaultdict[int, set[int]] = defaultdict(set)  # the same ties, by organisation
+        self._orgs_by_id: dict[int, Organisation] = {}
 
-        self.population = pop = Population(self.rng, int(s.n_citizens), int(s.citizens_per_community),
-                                           s.mean_degree, s.within_community_ties, s.mainstream_employment)
+        self.population = pop = Population(self.rng, s)
         self.mainstream_base = float((pop.employment == MAINSTREAM).mean())
-        self.users_by_solution_community = np.zeros((0, pop.n_communities), dtype=np.int64)
         self.users_by_solution = np.zeros(0, dtype=np.int64)
         self.need_by_community = pop.community_mean(pop.need)
         self.participation_by_community = np.zeros(pop.n_communities)
-        self.pressure = np.array([1.5, 0.6, 0.8, 0.7, 1.2])  # ageing and polarisation weigh most
-        self.profile = self.need_by_community / np.maximum(self.need_by_community.mean(axis=1, keepdims=True), 1e-9)
+        self.pressure = np.array([s.pressure_health_welfare, s.pressure_lifelong_education, s.pressure_environment,
+                                  s.pressure_migration, s.pressure_regional_gap])
+        self.profile = self.need_by_community / np.maximum(self.need_by_community.mean(axis=1, keepdims=True), 1e-12)
         self._profile_by_citizen = self.profile[pop.community]  # fixed: gathered once
 
         for i in range(pop.n):  # registered one by one: create_agents would build an AgentSet we'd discard
             Citizen(self, i)
         self.government = Government(self)
+        self.programmes = [innovation.Programme("local", "project_account", s.citizen_problem_definition,
+                                                s.followup_share, s.official_noise)]
+        if s.national_budget_per_1000 > 0:
+            # National R&D money cannot pay follow-up; the non-R&D half goes to deployment.
+            self.programmes.append(innovation.Programme("national", "national_rd_account", s.national_citizen_topics,
+                                                        0.0, s.national_noise, s.national_local_match,
+                                                        s.national_duplication))
         self._populate_organisations()
         self._intermediary_map()
 
@@ -126,46 +130,57 @@ class EcosystemModel(mesa.Model):
         s = self.spec
         rng = self.rng
         pop = self.population
-        n_firms = max(2, int(round(s.firms_per_1000 * s.n_citizens / 1000)))
-        kinds = rng.choice(FIRM_KINDS, size=n_firms, p=[FIRM_MIX[k] for k in FIRM_KINDS])
+        n_firms = max(1, int(round(s.firms_per_1000 * s.n_citizens / 1000)))
+        mix = np.array([getattr(s, f"mix_{k}") for k in FIRM_KINDS])
+        kinds = rng.choice(FIRM_KINDS, size=n_firms, p=mix / mix.sum())
         for kind in kinds:
             # The region starts from going concerns: every firm earns at least one wage's worth.
-            revenue = max(float(rng.gamma(4.0, MARKET_REVENUE[kind] / 4.0)), 1.25 * s.wage)
-            firm = self._new_org(Firm, str(kind), capability=float(rng.beta(3, 4)), market_revenue=revenue)
+            mean = getattr(s, f"market_revenue_{kind}")
+            revenue = max(float(rng.gamma(s.market_revenue_shape, mean / s.market_revenue_shape)),
+                          s.going_concern_margin * s.wage)
+            firm = self._new_org(Firm, str(kind), capability=self._capability(s.firm_capability_mean),
+                                 market_revenue=revenue)
             firm.earned = revenue
             for _ in range(firm._affordable_staff()):
                 firm.staff.append(self.hire(firm.community))
-            firm.cash = 6 * s.wage * max(firm.jobs, 1)
+            firm.cash = s.start_cash_months * s.wage * max(firm.jobs, 1)
             self.ledger.source("initial_cash", firm.cash)
         for _ in range(_at_least_one(s.nonprofits_per_1000 * s.n_citizens / 1000)):
-            npo = self._new_org(NonProfit, "nonprofit", capability=float(rng.beta(2, 4)))
-            npo.cash = 5.0
+            npo = self._new_org(NonProfit, "nonprofit", capability=self._capability(s.nonprofit_capability_mean))
+            npo.cash = s.nonprofit_start_cash
             self.ledger.source("initial_cash", npo.cash)
         n_int = _at_least_one(s.intermediaries_per_10000 * s.n_citizens / 10_000)
         # At most one intermediary per community: each serves a share of the communities.
         n_int = min(n_int, pop.n_communities)
+        grants = s.budget_per_1000 * s.n_citizens / 1000.0 * s.budget_split["share_intermediaries"]
         for chunk in np.array_split(rng.permutation(pop.n_communities), max(n_int, 1))[:n_int]:
-            self._new_intermediary(chunk)
+            # The region's intermediaries start with start-up months of the grants they will get.
+            share = pop.community_size[chunk].sum() / pop.n
+            b = self._new_intermediary(chunk)
+            b.receive(s.intermediary_start_up * grants * share, "initial_cash", earned=False)
+            b.earned = grants * share
+
+    def _capability(self, mean: float) -> float:
+        s = self.spec
+        return float(self.rng.beta(mean * s.org_concentration, (1.0 - mean) * s.org_concentration))
 
     def _new_org(self, cls, kind: str, community: int | None = None, domain: int | None = None,
-                 capability: float = 0.3, market_revenue: float = 0.0, **kwargs) -> Organisation:
+                 capability: float = 0.0, market_revenue: float = 0.0, **kwargs) -> Organisation:
         pop = self.population
         if community is None:
             community = int(pop.community[self.rng.integers(pop.n)])
         if domain is None:
             domain = int(self.rng.integers(len(DOMAINS)))
-        return cls(self, kind, community, domain, 0.0, capability, market_revenue, **kwargs)
+        org = cls(self, kind, community, domain, 0.0, capability, market_revenue, **kwargs)
+        self._orgs_by_id[org.unique_id] = org
+        return org
 
-    def _new_intermediary(self, communities: np.ndarray, cash: float | None = None) -> Intermediary:
-        """An intermediary serving ``communities``; at set-up its start-up cash comes from
-        outside the ledger, later the government pays it (``cash``)."""
+    def _new_intermediary(self, communities: np.ndarray, cash: float = 0.0) -> Intermediary:
+        """An intermediary serving ``communities`` (the government pays its start-up ``cash``)."""
         b = self._new_org(Intermediary, "intermediary", community=int(communities[0]),
-                          capability=float(self.rng.beta(4, 3)), communities=np.sort(communities))
-        if cash is None:
-            b.receive(INTERMEDIARY_START_UP * self.spec.wage, "initial_cash", earned=False)
-        else:
-            b.cash = cash
-        b.staff = [self.hire(b.community), self.hire(b.community)]
+                          capability=self._capability(self.spec.intermediary_capability_mean),
+                          communities=np.sort(communities))
+        b.cash = cash
         self._intermediary_map()
         return b
 
@@ -181,7 +196,6 @@ class EcosystemModel(mesa.Model):
         for b in self.intermediaries():
             for c in b.communities:
                 self._broker_of[int(c)] = b
-        self.intermediary_strength_total = sum(b.strength for b in self.intermediaries())
 
     # ------------------------------------------------------------ queries
     def organisations(self) -> list[Organisation]:
@@ -197,6 +211,17 @@ class EcosystemModel(mesa.Model):
     def intermediary_for(self, community: int) -> Intermediary | None:
         return self._broker_of.get(int(community))
 
+    def intermediary_support(self) -> float:
+        """0-1: how well intermediaries cover the region (effective staff per community,
+        saturating at ``intermediary_half_fte``)."""
+        per_community = sum(b.strength for b in self.intermediaries()) / self.population.n_communities
+        return per_community / (per_community + self.spec.intermediary_half_fte)
+
+    def commons_level(self) -> float:
+        """0-1: the commons stock per community, saturating at ``commons_half_stock``."""
+        per_community = self.commons_stock / self.population.n_communities
+        return per_community / (per_community + self.spec.commons_half_stock)
+
     def most_central(self, target: str, count: int) -> list[Organisation]:
         """The ``count`` organisations of kind ``target`` ('any' for all) with most partners
         (ties broken by jobs, then age): the keystones of the partnership network."""
@@ -210,16 +235,14 @@ class EcosystemModel(mesa.Model):
 
     def partners_of(self, uid: int) -> list[Organisation]:
         """Live organisations in partnership with organisation ``uid``."""
-        ids = self._partners.get(uid)
-        if not ids:
-            return []
-        return [o for o in self.organisations() if o.unique_id in ids]
+        return [self._orgs_by_id[i] for i in sorted(self._partners.get(uid, ())) if self._orgs_by_id[i].alive]
 
     def money_total(self) -> float:
         """All money in ledgered stocks (M KRW): treasury, accounts, organisations' cash,
         and follow-up money held by projects and solutions."""
         gov = self.government
         return (gov.treasury + gov.project_account + gov.social_fund + gov.intermediary_savings
+                + gov.national_rd_account + gov.national_followup
                 + sum(o.cash for o in self.organisations())
                 + sum(p.followup for p in self.projects)
                 + sum(sol.followup for sol in self.solutions))
@@ -229,14 +252,13 @@ class EcosystemModel(mesa.Model):
         """Employ an unemployed resident of ``community`` (or, failing that, of the region);
         returns the citizen number, or -1 when the job goes to someone from outside."""
         pop = self.population
-        members = pop.members(community)
-        for _ in range(2):
-            picks = members[self.rng.integers(0, members.size, 16)] if members.size else np.empty(0, int)
-            free = picks[pop.employment[picks] == UNEMPLOYED]
+        self.counters["hires"] += 1
+        for members in (pop.members(community), pop.order):
+            free = members[pop.employment[members] == UNEMPLOYED]
             if free.size:
-                pop.employment[free[0]] = ECOSYSTEM
-                return int(free[0])
-            members = pop.order
+                pick = int(free[self.rng.integers(free.size)])
+                pop.employment[pick] = ECOSYSTEM
+                return pick
         return -1
 
     def release(self, citizen: int) -> None:
@@ -250,18 +272,27 @@ class EcosystemModel(mesa.Model):
             self._partners[a.unique_id].add(b.unique_id)
             self._partners[b.unique_id].add(a.unique_id)
 
+    def lend(self, org: Organisation, amount: float, purpose: str) -> float:
+        """A social-fund loan to an organisation that earns its own income, within the fund's
+        cash and the borrower's limit; returns the amount lent (repaid on the loan's terms)."""
+        s = self.spec
+        gov = self.government
+        limit = s.loan_limit_months * max(org.earned, 0.0) - org.loan
+        amount = min(amount, gov.social_fund, limit)
+        if org.earned <= 0 or amount <= 0:
+            return 0.0
+        gov.social_fund -= amount
+        org.cash += amount
+        org.loan += amount
+        self.counters["loans"] += 1
+        self.counters[f"loans_{purpose}"] += 1
+        return amount
+
     def rescue_or_close(self, org: Organisation) -> None:
         """An insolvent organisation borrows from the social fund if it earns its own
         income and the fund has money; otherwise it closes."""
-        gov = self.government
-        need = -org.cash + 3 * self.spec.wage
-        limit = 12 * self.spec.wage * max(org.jobs, 1)
-        if org.last_income > 0 and gov.social_fund >= need and org.loan + need <= limit:
-            gov.social_fund -= need
-            org.cash += need
-            org.loan += need
-            self.counters["loans"] += 1
-        else:
+        need = -org.cash + self.spec.hiring_buffer_months * self.spec.wage
+        if org.last_income <= 0 or self.lend(org, need, "rescue") < need:
             org.close()
 
     def on_close(self, org: Organisation) -> None:
@@ -289,36 +320,51 @@ class EcosystemModel(mesa.Model):
     def subsidy_entry(self, entrants: int) -> list[Firm]:
         """Subsidy-seeking entry: social enterprises set up to apply for wage subsidies, with
         little market of their own."""
+        s = self.spec
         new = []
         for _ in range(entrants):
-            f = self._new_org(Firm, "social_enterprise", capability=float(self.rng.beta(2, 5)),
-                              market_revenue=float(self.rng.gamma(2.0, 0.5)))
-            f.receive(2.0, "founding_capital", earned=False)
+            f = self._new_org(Firm, "social_enterprise", capability=self._capability(s.entrant_capability_mean),
+                              market_revenue=float(self.rng.gamma(s.market_revenue_shape,
+                                                                  s.entrant_market_revenue / s.market_revenue_shape)))
+            f.receive(s.founding_capital, "founding_capital", earned=False)
             self.counters["entries_subsidy"] += 1
             new.append(f)
         return new
 
+    def record_funnel(self, stages: dict[str, int]) -> None:
+        """Add one call's funnel counts to this month's."""
+        for k, v in stages.items():
+            self.funnel[k] += v
+
     # ------------------------------------------------------------ the month
     def step(self) -> None:
+        before = self.counters.copy()
+        self.funnel = dict.fromkeys(innovation.FUNNEL_STAGES, 0)
         self.population.participating[:] = False
         shocks.apply_due(self)
         self.government.step()
+        innovation.perceive(self)
         self._intermediary_map()
-        if self.steps % innovation.CALL_INTERVAL == 0:
-            innovation.call_for_projects(self)
+        if self.steps % int(self.spec.call_interval) == 0:
+            for programme in self.programmes:
+                innovation.call_for_projects(self, programme)
         innovation.develop(self)
         self._citizens()
-        diffusion.adopt(self, self._reach())
-        self.users_by_solution_community = diffusion.relieve_and_pay(self)
+        reach = self._reach()
+        innovation.follow_up(self, reach)
+        diffusion.adopt(self, reach)
+        diffusion.relieve_and_pay(self)
         orgs = self.organisations()
         for i in self.rng.permutation(len(orgs)):
             if orgs[i].alive:
                 orgs[i].step()
+        self._growth_loans()
         self._found()
         self.need_by_community = self.population.community_mean(self.population.need)
         innovation.scale_out(self)
         innovation.retire(self)
         self._commons()
+        self.month_counts = self.counters - before
         self.current = snapshot(self)
         self.datacollector.collect(self)
 
@@ -327,22 +373,24 @@ class EcosystemModel(mesa.Model):
         s = self.spec
         pop = self.population
         rng = self.rng
-        growth = s.need_growth * self.pressure[None, :] * self._profile_by_citizen * (1.2 - 0.5 * pop.capital)[:, None]
+        growth = (s.need_growth * self.pressure[None, :] * self._profile_by_citizen
+                  * (1.0 - s.need_capital_slope * (pop.capital - s.capital_mean))[:, None])
         np.minimum(pop.need + growth, 1.0, out=pop.need)
         # Intermediaries' living labs open places to take part; the active and trusting take them.
-        slots = np.zeros(pop.n_communities)
+        places = np.zeros(pop.n_communities)
         for b in self.intermediaries():
-            slots[b.communities] += 25.0 * b.strength / len(b.communities)
-        w = pop.activeness * (0.3 + pop.trust)
+            places[b.communities] += s.lab_places_per_fte * b.fte_for(b.communities[0]) * (
+                pop.community_size[b.communities] / pop.community_size[b.communities].mean())
+        w = pop.activeness * (s.trust_floor + pop.trust)
         w_c = np.bincount(pop.community, w, pop.n_communities)
-        p = np.minimum(1.0, slots[pop.community] * w / np.maximum(w_c[pop.community], 1e-12))
+        p = np.minimum(1.0, places[pop.community] * w / np.maximum(w_c[pop.community], 1e-300))
         pop.participating |= rng.random(pop.n) < p
         part = pop.participating
         pop.capacity[part] += s.capacity_gain * (1.0 - pop.capacity[part])
         pop.capacity -= s.capacity_decay * (pop.capacity - pop.capacity0)
         served = _any_column(pop.adopted >= 0)
-        unmet = _any_column(pop.need > 0.7) & ~served
-        pop.trust += 0.01 * part + 0.005 * served - 0.004 * unmet
+        unmet = _any_column(pop.need > s.unmet_high_need) & ~served
+        pop.trust += s.trust_participation * part + s.trust_served * served - s.trust_unmet * unmet
         np.clip(pop.trust, 0.0, 1.0, out=pop.trust)
         self.participation_by_community = np.bincount(pop.community, part, pop.n_communities)
         # Mainstream jobs drift back toward their pre-downturn level as the economy allows.
@@ -350,63 +398,65 @@ class EcosystemModel(mesa.Model):
         gap = self.mainstream_base * min(self.economy, 1.0) - share
         if gap > 0:
             idle = np.nonzero(pop.employment == UNEMPLOYED)[0]
-            back = idle[rng.random(idle.size) < 0.03 * gap * pop.n / max(idle.size, 1)]
+            back = idle[rng.random(idle.size) < s.mainstream_recovery * gap * pop.n / max(idle.size, 1)]
             pop.employment[back] = MAINSTREAM
 
     def _reach(self) -> np.ndarray:
-        """Citizens made aware of solutions this month per (community, domain): follow-up
-        money, procurement and non-profits' volunteers."""
-        s = self.spec
-        pop = self.population
+        """Citizens made aware of solutions this month per (community, domain) by procurement
+        and non-profits' volunteers (follow-up outreach is added in ``innovation.follow_up``)."""
         reach = self.government.procurement_reach.copy()
-        for sol in self.solutions:
-            if sol.followup <= 0:
-                continue
-            if not sol.alive or self.steps > sol.followup_until:
-                self.government.project_account += sol.followup
-                sol.followup = 0.0
-                continue
-            spend = sol.followup / (sol.followup_until - self.steps + 1)
-            sol.followup -= spend
-            self.ledger.sink("outreach_spend", spend)
-            cs = np.fromiter(sol.communities, dtype=np.int64)
-            reach[cs, sol.domain] += spend * s.outreach_per_mkrw * pop.community_size[cs] / pop.community_size[cs].sum()
         for npo in self.agents_by_type.get(NonProfit, []):
-            reach[npo.community, npo.domain] += VOLUNTEER_REACH * npo.volunteers
+            reach[npo.community, npo.domain] += self.spec.volunteer_reach * npo.volunteers
         return reach
+
+    def _growth_loans(self) -> None:
+        """The revolving fund lends what it holds to providers whose service capacity is
+        full, to deploy more (social finance as market creation, not an idle pile)."""
+        s = self.spec
+        users = self.users_by_solution
+        for sol in self.solutions:
+            if self.government.social_fund <= 0:
+                return
+            if not sol.alive or sol.provider is None or sol.id >= users.size:
+                continue
+            if users[sol.id] >= sol.capacity - 1.0:
+                got = self.lend(sol.provider, s.deploy_cost_per_user * s.scale_out_users, "growth")
+                if got > 0:
+                    sol.provider.pay_out(got, "deploy_spend")
+                    sol.capacity += got / s.deploy_cost_per_user
 
     def _found(self) -> None:
         """Self-proliferation: capable, active citizens found co-operatives and community businesses."""
         s = self.spec
         pop = self.population
         rng = self.rng
-        capable = np.nonzero((pop.capacity > 0.6) & (pop.activeness > 0.4) & (pop.employment != ECOSYSTEM))[0]
-        support = 1.0 + self.intermediary_strength_total / (self.intermediary_strength_total + 5.0 * self.scale)
+        capable = np.nonzero((pop.capacity > s.founder_capacity) & (pop.activeness > s.founder_activeness)
+                             & (pop.employment != ECOSYSTEM))[0]
+        support = 1.0 + s.founding_support * self.intermediary_support()
         k = rng.binomial(capable.size, min(1.0, s.founding_rate * support)) if capable.size else 0
         if k == 0:
             return
-        gov = self.government
+        mix = np.array([getattr(s, f"founded_{k}") for k in FOUNDED_KINDS])
         for founder in rng.choice(capable, size=k, replace=False):
-            kind = str(rng.choice(FOUNDED_KINDS, p=FOUNDED_P))
+            kind = str(rng.choice(FOUNDED_KINDS, p=mix / mix.sum()))
             f = self._new_org(Firm, kind, community=int(pop.community[founder]),
                               domain=int(np.argmax(pop.need[founder])),
-                              capability=float(0.8 * pop.capacity[founder]),
-                              market_revenue=float(s.wage * (0.4 + pop.capacity[founder]) * (0.5 + pop.capital[founder])))
-            f.receive(2.0, "founding_capital", earned=False)
-            loan = min(10.0, gov.social_fund)
-            if loan > 0:
-                gov.social_fund -= loan
-                f.cash += loan
-                f.loan += loan
+                              capability=float(pop.capacity[founder]) * s.founder_capability_share,
+                              market_revenue=float(s.wage * s.founder_revenue_wages * pop.capacity[founder]
+                                                   * (1.0 + pop.capital[founder] - s.capital_mean)))
+            f.receive(s.founding_capital, "founding_capital", earned=False)
+            f.earned = f.market_revenue
+            self.lend(f, s.founding_loan, "founding")
             pop.employment[founder] = ECOSYSTEM
             f.staff.append(int(founder))
-            f.earned = f.market_revenue
             self.counters["entries_founded"] += 1
 
     def _commons(self) -> None:
         """The commons decays unless intermediaries (commons platforms) maintain it."""
-        kept = min(1.0, self.intermediary_strength_total / (2.0 * max(self.scale, 1e-9) * 3))
-        self.commons_stock *= 1.0 - self.spec.commons_decay * (1.0 - kept)
+        s = self.spec
+        fte = sum(b.strength for b in self.intermediaries())
+        kept = min(1.0, fte / (s.commons_fte_per_community * self.population.n_communities))
+        self.commons_stock *= 1.0 - s.commons_decay * (1.0 - kept)
 
     # ------------------------------------------------------------ running
     def run(self, steps: int | None = None) -> None:

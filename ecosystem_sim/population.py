@@ -39,32 +39,38 @@ class Population:
         degree         number of ties.
     """
 
-    def __init__(self, rng: np.random.Generator, n: int, citizens_per_community: int,
-                 mean_degree: float, within_community: float, mainstream_employment: float):
-        self.n = n
-        self.n_communities = max(1, int(round(n / citizens_per_community)))
+    def __init__(self, rng: np.random.Generator, spec):
+        """Draw the citizens of a region with the lever values of ``spec`` (a Scenario)."""
+        n = self.n = int(spec.n_citizens)
+        self.n_communities = max(1, int(round(n / spec.citizens_per_community)))
         # Communities of unequal size (Dirichlet), each with its own profile of needs.
-        sizes = rng.dirichlet(np.full(self.n_communities, 8.0)) * n
+        sizes = rng.dirichlet(np.full(self.n_communities, spec.community_size_concentration)) * n
         self.community = np.minimum(
             np.searchsorted(np.cumsum(sizes), np.arange(n) + 0.5), self.n_communities - 1
         ).astype(np.int32)
         self.community_size = np.bincount(self.community, minlength=self.n_communities)
-        profile = rng.dirichlet(np.full(N_DOMAINS, 2.0), size=self.n_communities) * N_DOMAINS
+        profile = rng.dirichlet(np.full(N_DOMAINS, spec.need_profile_concentration),
+                                size=self.n_communities) * N_DOMAINS
 
-        self.capital = rng.beta(2.0, 3.0, n)
-        self.activeness = np.clip(rng.beta(2.0, 5.0, n) + 0.2 * (self.capital - 0.4), 0.0, 1.0)
-        self.capacity0 = np.clip(rng.beta(2.0, 6.0, n) + 0.25 * self.capital, 0.0, 1.0)
+        conc = spec.citizen_concentration
+        self.capital = _beta(rng, spec.capital_mean, conc, n)
+        gap = self.capital - spec.capital_mean  # above (+) or below (-) the region's mean means
+        self.activeness = np.clip(_beta(rng, spec.activeness_mean, conc, n)
+                                  + spec.activeness_capital_slope * gap, 0.0, 1.0)
+        self.capacity0 = np.clip(_beta(rng, spec.capacity_start_mean, conc, n)
+                                 + spec.capacity_capital_slope * gap, 0.0, 1.0)
         self.capacity = self.capacity0.copy()
-        self.trust = rng.beta(5.0, 5.0, n)
-        self.fit_required = rng.beta(2.0, 2.0, n)
+        self.trust = _beta(rng, spec.trust_start_mean, conc, n)
+        self.fit_required = _beta(rng, spec.fit_required_mean, conc, n)
         # Poorer citizens and needier communities start with more need (polarisation).
-        base = 0.25 * profile[self.community] * (1.3 - 0.6 * self.capital)[:, None]
-        self.need = np.clip(base * rng.lognormal(0.0, 0.35, (n, N_DOMAINS)), 0.0, 1.0)
+        base = spec.need_start_mean * profile[self.community] * (1.0 - spec.need_capital_slope * gap)[:, None]
+        self.need = np.clip(base * rng.lognormal(0.0, spec.need_spread, (n, N_DOMAINS)), 0.0, 1.0)
         self.adopted = np.full((n, N_DOMAINS), -1, dtype=np.int32)
-        employed = rng.random(n) < mainstream_employment * (0.7 + 0.6 * self.capital)
+        employed = rng.random(n) < spec.mainstream_employment * (1.0 + spec.employment_capital_slope * gap)
         self.employment = np.where(employed, MAINSTREAM, UNEMPLOYED).astype(np.int8)
         self.participating = np.zeros(n, dtype=bool)
-        self.ties = _social_network(rng, self.community, self.community_size, mean_degree, within_community)
+        self.ties = _social_network(rng, self.community, self.community_size, spec.mean_degree,
+                                    spec.within_community_ties)
         self.degree = np.asarray(self.ties.sum(axis=1)).ravel()
         # Members of each community, for drawing within a community without a Python loop.
         self.order = np.argsort(self.community, kind="stable").astype(np.int32)
@@ -93,6 +99,11 @@ class Population:
             idx.flags.writeable = False
             cache[k] = idx
         return idx
+
+
+def _beta(rng: np.random.Generator, mean: float, concentration: float, n: int) -> np.ndarray:
+    """Beta draws with the given mean and concentration (a + b)."""
+    return rng.beta(mean * concentration, (1.0 - mean) * concentration, n)
 
 
 def _social_network(rng: np.random.Generator, community: np.ndarray, size: np.ndarray,

@@ -54,7 +54,7 @@ def fire(model: "EcosystemModel", shock: Shock) -> None:
     elif shock.kind == "downturn":
         pop = model.population
         workers = np.nonzero(pop.employment == MAINSTREAM)[0]
-        lose = workers[model.rng.random(workers.size) < 0.3 * shock.strength]
+        lose = workers[model.rng.random(workers.size) < model.spec.downturn_job_loss * shock.strength]
         pop.employment[lose] = UNEMPLOYED
     elif shock.kind == "keystone_loss":
         for org in model.most_central(shock.target, shock.count):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+
+from ecosystem_sim.scenario import default_scenario
 import pytest
 
 from ecosystem_sim.population import MAINSTREAM, N_DOMAINS, UNEMPLOYED, Population, gini
 
 
 def make(n=3000, per_community=100, degree=8.0, within=0.85, employment=0.6, seed=0) -> Population:
-    return Population(np.random.default_rng(seed), n, per_community, degree, within, employment)
+    spec = default_scenario().with_overrides({"n_citizens": n, "citizens_per_community": per_community,
+                                              "mean_degree": degree, "within_community_ties": within,
+                                              "mainstream_employment": employment})
+    return Population(np.random.default_rng(seed), spec)
 
 
 # ------------------------------------------------------------------ gini
