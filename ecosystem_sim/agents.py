@@ -319,21 +319,21 @@ class Intermediary(Organisation):
             org.capability = min(1.0, org.capability + s.peer_consulting * cover)
 
     def step(self) -> None:
-        """Staff follow the grants: what the smoothed income and the cash buffer can pay."""
+        """Staff follow the grants: the smoothed grant income plus a share of the cash buffer,
+        never more than the cash in hand (an intermediary does not borrow to pay staff)."""
         m = self.model
         s = m.spec
         self._peer_consulting()
-        self.pay_out(s.wage * self.fte + s.fixed_cost, "wages_and_running_costs")
         income = self.month_income + self.subsidy_income
         self.earned += s.income_smoothing * (income - self.earned)
-        # Staff follow the smoothed grant income, drawing the cash buffer down over reserve_months.
-        self.fte = max(0.0, self.earned + max(self.cash, 0.0) / s.reserve_months - s.fixed_cost) / s.wage
-        self._service_loan()
+        budget = min(self.earned + max(self.cash, 0.0) / s.reserve_months, max(self.cash, 0.0))
+        self.fte = max(0.0, budget - s.fixed_cost) / s.wage
+        self.pay_out(s.wage * self.fte + s.fixed_cost, "wages_and_running_costs")
         self.last_income, self.last_subsidy = self.month_income, self.subsidy_income
         self.month_income = 0.0
         self.subsidy_income = 0.0
-        if self.cash < 0:
-            m.rescue_or_close(self)
+        if self.cash < 0 and self.fte == 0.0:
+            self.close()  # not even its running costs are covered
 
 
 class Government(mesa.Agent):

@@ -165,7 +165,9 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
     rng = model.rng
     pop = model.population
     pot = getattr(gov, programme.account)
-    applicants = [o for o in model.organisations() if o.kind != "intermediary"]
+    # An organisation leads one project at a time: those busy with one do not propose.
+    busy = {id(p.lead) for p in model.projects} | {id(t.lead) for t in model.waiting_teams}
+    applicants = [o for o in model.organisations() if o.kind != "intermediary" and id(o) not in busy]
     funnel = dict.fromkeys(FUNNEL_STAGES, 0)
     for broker in model.intermediaries():
         broker.labs_open = broker.labs_per_call()
@@ -214,7 +216,10 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
             if lab:
                 broker.labs_open -= 1.0
                 funnel["labs"] += 1
-            props = [applicants[i] for i in picks]
+            props = [applicants[i] for i in picks if id(applicants[i]) not in busy]
+            if not props:
+                continue
+            busy.update(id(o) for o in props)
             best = max(props, key=lambda o: (o.capability * (1.0 + s.place_affinity * (o.community == community)),
                                              -o.unique_id))
             candidates.append(dict(lead=best, partners=None, domain=domain, community=community,
@@ -243,14 +248,6 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
         # A grant below the smallest plan anyone could carry out is not worth making.
         if each >= s.min_grant_share * min(c["plan"] for c in left):
             grants += [(c, o, each) for c, o in applicants_left]
-    # Social finance: a proposal left without a grant may go ahead on a social-fund loan.
-    granted = {id(c) for c, _, _ in grants}
-    for c in left:
-        if id(c) not in granted and c["lead"].earned > 0 and gov.social_fund > 0:
-            loan = model.lend(c["lead"], c["plan"] * (1.0 - programme.followup_share), purpose="project")
-            if loan > 0:
-                start_project(model, c, c["lead"], 0.0, programme)
-                funnel["funded"] += 1
     for c, lead, grant in grants:
         match = programme.match_rate * grant
         if match > gov.project_account:

@@ -141,7 +141,7 @@ _ROWS: list[Lever] = [
           "Share of project results released as a commons (open: anyone deploys them, later projects "
           "learn from them and cost less) instead of held as proprietary (the owner charges more).",
           "001 talk 4: commons-based innovation, IPR 3.0"),
-    Lever("followup_share", "policy", "share 0-1", 0.4, 0.0, 1.0,
+    Lever("followup_share", "policy", "share 0-1", 0.4, 0.0, 0.8,
           "Share of local project funding kept for non-R&D follow-up after a pilot: deployment, "
           "fitting to users' feedback and outreach.",
           "001 talk 2: R&D only, never distributed; R&D + non-R&D programme (3 + 3 bn KRW)"),
@@ -262,8 +262,9 @@ _ROWS: list[Lever] = [
     _b("own_funds_share", "share 0-1", 0.3, 0.0, 1.0, "Share of cash above its reserve a lead adds to a project that the grant does not cover."),
     _b("loan_interest", "per month", 0.002, 0.0, 0.05, "Monthly interest of social-fund loans.", "000: social funds (revolving)"),
     _b("loan_term", "months", 36.0, 3.0, 240.0, "Months over which a social-fund loan's principal is repaid.", "000: social funds (revolving)"),
-    _b("loan_limit_months", "months of income", 36.0, 0.0, 240.0,
-       "Most an organisation may owe the social fund, in months of its smoothed earned income (what it could repay)."),
+    _b("debt_service_share", "share of free cash flow", 0.5, 0.0, 1.0,
+       "Most of its free cash flow (smoothed earned income less wages and running costs) a borrower may owe "
+       "in monthly principal repayments (the fund's credit check)."),
     _b("founding_loan", "M KRW", 10.0, 0.0, 200.0, "Start-up loan the social fund offers a citizen-founded organisation."),
     _b("fund_cap_months", "months of inflow", 24.0, 1.0, 240.0,
        "Most the social fund holds, in months of its budget inflow; money above it is recycled into project funding (no idle pile)."),
@@ -297,7 +298,7 @@ _ROWS: list[Lever] = [
        "000: Lambeth Open Works, about 1,000 residents in 20 projects; 001 talk 2: 33 researchers in 13 living labs"),
     _b("cocreation_months", "months", 6.0, 0.0, 36.0, "Months a fully co-created project spends in a living lab with residents (development takes this much longer)."),
     _b("consultation_months", "months", 1.0, 0.0, 12.0, "Months of contact with residents every project has."),
-    _b("knowledge_for_fit", "capacity × need × months", 20.0, 0.1, 500.0,
+    _b("knowledge_for_fit", "capacity × need × months", 5.0, 0.1, 500.0,
        "Residents' knowledge (participants' capacity × need, over months) that closes 63 % of the gap between an imported design's fit and a perfect fit."),
     _b("commons_knowledge", "share 0-1", 0.3, 0.0, 1.0, "Share of the remaining knowledge gap a saturated commons fills (lessons from other communities).",
        "001 talk 4: commons-based innovation"),

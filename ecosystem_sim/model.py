@@ -277,7 +277,8 @@ class EcosystemModel(mesa.Model):
         cash and the borrower's limit; returns the amount lent (repaid on the loan's terms)."""
         s = self.spec
         gov = self.government
-        limit = s.loan_limit_months * max(org.earned, 0.0) - org.loan
+        free_cash_flow = org.earned - s.wage * org.jobs - s.fixed_cost
+        limit = s.debt_service_share * max(free_cash_flow, 0.0) * s.loan_term - org.loan
         amount = min(amount, gov.social_fund, limit)
         if org.earned <= 0 or amount <= 0:
             return 0.0
