@@ -138,14 +138,12 @@ def topic_weights(model: "EcosystemModel", programme: Programme) -> tuple[np.nda
     (officials', residents') pair, each summing to 1.
 
     Officials: their lagged view of visible need, with salience noise drawn per call.
-    Residents: the need they voice (need × activeness × capacity, summed over residents).
+    Residents: the need they voice (need × activeness × capacity, per resident).
     """
     pop = model.population
     noise = model.rng.lognormal(0.0, programme.perception_noise, model.government.perceived_need.shape)
     officials = model.government.perceived_need * noise
-    voice = pop.need * (pop.activeness * pop.capacity)[:, None]
-    citizens = np.bincount(pop._cell_index(N_DOMAINS), voice.reshape(-1),
-                           pop.n_communities * N_DOMAINS).reshape(pop.n_communities, N_DOMAINS)
+    citizens = pop.community_mean(pop.need * (pop.activeness * pop.capacity)[:, None])
     return officials / max(officials.sum(), 1e-300), citizens / max(citizens.sum(), 1e-300)
 
 
@@ -170,7 +168,8 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
     applicants = [o for o in model.organisations() if o.kind != "intermediary" and id(o) not in busy]
     funnel = dict.fromkeys(FUNNEL_STAGES, 0)
     for broker in model.intermediaries():
-        broker.labs_open = broker.labs_per_call()
+        # Lab capacity builds up between calls (a part-time lab this call is a full one later).
+        broker.labs_open = min(broker.labs_open + broker.labs_per_call(), broker.labs_per_call() + 1.0)
     # 1. Issues submitted: teams kept by the safety net come back first, then new issues.
     retries = [t for t in model.waiting_teams if t.lead.alive]
     model.waiting_teams = []
