@@ -34,10 +34,10 @@ def _parse_set(items: list[str]) -> dict[str, float]:
         name, sep, value = item.partition("=")
         if not sep:
             raise UsageError(f"--set {item!r}: expected LEVER=VALUE, e.g. --set safety_net=0.8")
+        if name.strip() == "shocks":
+            raise UsageError(f"--set {item!r}: shocks is not a lever; add a shock with --shock KIND@STEP[:STRENGTH]")
         if name.strip() not in LEVERS:
-            hint = ("; add a shock with --shock KIND@STEP[:STRENGTH]" if name.strip() == "shocks"
-                    else "; `ecosim levers` lists them")
-            raise UsageError(f"--set {item!r}: {name.strip()!r} is not a lever{hint}")
+            raise UsageError(f"--set {item!r}: {name.strip()!r} is an unknown lever; `ecosim levers` lists them")
         try:
             out[name.strip()] = float(value)
         except ValueError:

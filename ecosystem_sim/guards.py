@@ -164,13 +164,23 @@ def staged_folder(out: Path, command: str):
         write_marker(tmp, command, [p.name for p in tmp.iterdir()])
         replace_folder(tmp, out)
         tmp = None
-    except BaseException:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for p in reversed(made):
-            with contextlib.suppress(OSError):
-                p.rmdir()
+    except OSError as err:
+        # name the folder the user asked for, not our temporary one (or nothing, as some writers do)
+        if not err.filename or STAGE_PREFIX in str(err.filename):
+            err.filename = str(out)
+        _undo(tmp, made)
         raise
+    except BaseException:
+        _undo(tmp, made)
+        raise
+
+
+def _undo(tmp: Path | None, made: list[Path]) -> None:
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for p in reversed(made):
+        with contextlib.suppress(OSError):
+            p.rmdir()
 
 
 def _make_parents(folder: Path) -> list[Path]:
@@ -350,7 +360,7 @@ def run_memory(citizens: int) -> float:
 
 
 def _gb(x: float) -> str:
-    return f"{x / 1e9:.1f} GB"
+    return f"{x / 1e9:.1f} GB" if x >= 1e9 else f"{x / 1e6:.1f} MB" if x >= 1e6 else f"{x / 1e3:.0f} KB"
 
 
 def check_budget(what: str, runs: int, months: int, citizens: int,
