@@ -27,7 +27,7 @@ from typing import Callable
 from .. import guards
 from .design import Design, build_design
 from .spec import Experiment
-from .store import Store, is_store
+from .store import DB_NAME, Store, check_store, is_store
 
 FAIL_ENV = "ECOSIM_SWEEP_FAIL_RUNS"
 
@@ -147,6 +147,9 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
     from .design import budget
 
     budget(exp, workers=1 if (executor or scheduler) else workers, folder=out, max_runs=max_runs)
+    db = out / DB_NAME
+    if db.is_file() and db.stat().st_size > 0:
+        check_store(db, allow_empty=True)   # a damaged or foreign store: say so, and touch nothing
     guards.prepare_output(out, "sweep", overwrite=overwrite, recognise=is_store)
     design = experiment if isinstance(experiment, Design) else build_design(experiment, max_runs=max_runs)
     made = guards._make_parents(out)
