@@ -197,9 +197,13 @@ def test_a_sweep_whose_runs_all_failed_exits_non_zero(tmp_path, tiny):
 def test_paths_with_question_marks_hashes_and_percents(tmp_path, tiny):
     out = tmp_path / "we?ird#name%20here"
     sweep(load_experiment(tiny), out, progress=False)
+    (out / "tables").mkdir()
+    (out / "tables" / "mine.csv").write_text("the user's own table")
     proc = ecosim("analyze", out, "--no-figures", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert (out / "report.md").is_file()
+    assert (out / "report.md").is_file() and (out / "tables" / "outcomes.csv").is_file()
+    assert (out / "tables" / "mine.csv").read_text() == "the user's own table"
+    assert not [p for p in out.iterdir() if p.name.startswith(".ecosim-tmp")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml", out.name]   # no stray files
     assert len(load_results(out).runs) == 8
 
