@@ -31,11 +31,11 @@ SHOCK_KINDS: dict[str, str] = {
 }
 SHOCK_KEYS = ("kind", "step", "strength", "duration", "domain", "target", "count")
 
-MAX_INHERITS = 32
+_MAX_INHERITS = 32
 """Longest chain of ``inherits`` a scenario may have (files, the first included)."""
-MAX_NESTING = 32
+_MAX_NESTING = 32
 """Deepest nesting of tables and arrays a scenario or experiment file may have."""
-NAME_CHARS = "letters, digits, spaces and _ - + . ( )"
+_NAME_CHARS = "letters, digits, spaces and _ - + . ( )"
 _NAME = re.compile(r"[\w\-+.() ]{1,80}", re.UNICODE)
 
 
@@ -44,7 +44,7 @@ def name_problem(name: Any) -> str | None:
     if not isinstance(name, str):
         return "must be a string"
     if not _NAME.fullmatch(name) or name.startswith((".", " ")) or name.endswith(" "):
-        return (f"must be 1-80 characters of {NAME_CHARS}, not starting with a dot or space "
+        return (f"must be 1-80 characters of {_NAME_CHARS}, not starting with a dot or space "
                 "(it becomes part of file names)")
     return None
 
@@ -170,9 +170,9 @@ def _read(path: Path, chain: list[Path]) -> tuple[str, str, dict[str, float], tu
     resolved = path.resolve()
     if resolved in chain:
         raise ScenarioError(where, "inherits", str(path), "inheritance loops back to this file")
-    if len(chain) >= MAX_INHERITS:
+    if len(chain) >= _MAX_INHERITS:
         raise ScenarioError(str(chain[0]), "inherits", str(path),
-                            f"inheritance chain is longer than {MAX_INHERITS} files")
+                            f"inheritance chain is longer than {_MAX_INHERITS} files")
     _, data = read_toml(path, TOP_KEYS)
     if "inherits" in data:
         parent = data["inherits"]
@@ -216,12 +216,12 @@ def read_toml(path: Path, top_keys: tuple[str, ...]) -> tuple[str, dict]:
     except UnicodeDecodeError:
         raise ScenarioError(where, "file", "<bytes>", "must be UTF-8 text") from None
     except RecursionError:
-        raise ScenarioError(where, "file", "<TOML>", f"nests tables or arrays deeper than {MAX_NESTING} levels") from None
+        raise ScenarioError(where, "file", "<TOML>", f"nests tables or arrays deeper than {_MAX_NESTING} levels") from None
     except OSError as err:
         raise ScenarioError(where, "file", str(path), f"cannot be read ({err.strerror or err})") from None
     deep = _too_deep(data)
     if deep:
-        raise ScenarioError(where, deep, "<nested>", f"nests tables or arrays deeper than {MAX_NESTING} levels")
+        raise ScenarioError(where, deep, "<nested>", f"nests tables or arrays deeper than {_MAX_NESTING} levels")
     for key in data:
         if key not in top_keys:
             raise ScenarioError(where, key, data[key], f"unknown key; allowed at top level: {', '.join(top_keys)}")
@@ -229,12 +229,12 @@ def read_toml(path: Path, top_keys: tuple[str, ...]) -> tuple[str, dict]:
 
 
 def _too_deep(data: Any) -> str | None:
-    """The top-level key under which ``data`` nests deeper than MAX_NESTING (iterative: no recursion)."""
+    """The top-level key under which ``data`` nests deeper than _MAX_NESTING (iterative: no recursion)."""
     for top, value in data.items():
         stack = [(value, 1)]
         while stack:
             item, depth = stack.pop()
-            if depth > MAX_NESTING:
+            if depth > _MAX_NESTING:
                 return top
             children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
             stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
