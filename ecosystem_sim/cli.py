@@ -1,24 +1,25 @@
 """The ``ecosim`` command.
 
-    ecosim run SCENARIO [--seed N] [--steps N] [--out DIR] [--set LEVER=VALUE ...]
+    ecosim run SCENARIO [--seed N] [--steps N] [--out DIR] [--overwrite] [--set LEVER=VALUE ...]
     ecosim compare A.toml B.toml [...] [--replicates N] [--seed N] [--steps N] [--workers N]
-                   [--shock KIND@STEP[:STRENGTH]] [--out DIR]
+                   [--shock KIND@STEP[:STRENGTH]] [--out DIR] [--overwrite] [--max-runs N]
     ecosim levers [--markdown]
 
-Bad input (a scenario file, a lever value, an argument) prints one line naming the
-file or option, the key, the value and what is allowed, and exits with status 2 before
-anything is written.
+Bad input (a scenario file, a lever value, an argument), an output folder the command would
+damage, or a job above a limit prints one line naming the file or option, the key, the value and
+what is allowed, and exits with status 2 before anything is written. A fault met while working
+(disk full, a read-only folder) prints one line and exits with status 1, leaving no partial output.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import sqlite3
 import sys
-import tempfile
 from pathlib import Path
 
+from . import guards
 from .levers import LEVERS
 from .scenario import SHOCK_KINDS, Scenario, ScenarioError, load_scenario
 
@@ -33,6 +34,10 @@ def _parse_set(items: list[str]) -> dict[str, float]:
         name, sep, value = item.partition("=")
         if not sep:
             raise UsageError(f"--set {item!r}: expected LEVER=VALUE, e.g. --set safety_net=0.8")
+        if name.strip() == "shocks":
+            raise UsageError(f"--set {item!r}: shocks is not a lever; add a shock with --shock KIND@STEP[:STRENGTH]")
+        if name.strip() not in LEVERS:
+            raise UsageError(f"--set {item!r}: {name.strip()!r} is an unknown lever; `ecosim levers` lists them")
         try:
             out[name.strip()] = float(value)
         except ValueError:
@@ -68,13 +73,17 @@ def _positive(name: str):
     return conv
 
 
+MAX_SEED = 2**63 - 1
+"""Largest seed: seeds are stored as SQLite integers (signed 64-bit)."""
+
+
 def _seed(value: str) -> int:
     try:
         v = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {value!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {value!r}")
+    if v < 0 or v > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer up to 2**63-1, got {value!r}")
     return v
 
 
@@ -87,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_seed, default=0)
     r.add_argument("--steps", type=_positive("--steps"), help="months (default: the scenario's steps)")
     r.add_argument("--out", default=None, help="output folder (default: results/run-SCENARIO-SEED)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace --out even if it holds files ecosim run did not write")
     r.add_argument("--set", action="append", metavar="LEVER=VALUE", help="override a lever (repeatable)")
     r.add_argument("--shock", metavar="KIND@STEP[:STRENGTH]", help="add a shock to the scenario's own")
     r.add_argument("--no-twin", action="store_true", help="skip the no-shock twin run (no resilience figures)")
@@ -100,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--shock", metavar="KIND@STEP[:STRENGTH]", help="add the same shock to every scenario")
     c.add_argument("--set", action="append", metavar="LEVER=VALUE", help="override a lever in every scenario")
     c.add_argument("--out", default="results/compare")
+    c.add_argument("--overwrite", action="store_true",
+                   help="write into --out even if it is not empty and not an earlier comparison")
+    c.add_argument("--max-runs", type=_positive("--max-runs"), default=None,
+                   help=f"refuse more runs than this (default {guards.DEFAULT_MAX_RUNS:,} or ${guards.ENV_MAX_RUNS})")
 
     lv = sub.add_parser("levers", help="list every lever with unit, default and range")
     lv.add_argument("--markdown", action="store_true")
@@ -133,9 +148,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "levers":
             return cmd_levers(args)
         return args.func(args)
-    except (ScenarioError, UsageError) as err:
+    except (ScenarioError, UsageError, guards.Refused) as err:
         print(f"ecosim {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        # disk full, read-only folder, no permission...: one line, what and where (no traceback)
+        print(f"ecosim {args.command}: error: {guards.describe_os_error(err)}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as err:
+        print(f"ecosim {args.command}: error: results store: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"\necosim {args.command}: interrupted; finished runs are kept", file=sys.stderr)
         return 130
@@ -167,22 +189,28 @@ def cmd_run(args) -> int:
     from .viz.plots import run_figures
 
     sc = _scenario(args.scenario, args)
-    out = Path(args.out or f"results/run-{sc.name}-{args.seed}")
+    if args.out:
+        out = Path(args.out)
+    else:
+        results = Path("results")
+        out = guards.inside(results, results / f"run-{guards.safe_name(sc.name)}-{args.seed}")
     steps = int(sc.steps)
-    total = steps * (2 if sc.shocks and not args.no_twin else 1)
+    twins = 2 if sc.shocks and not args.no_twin else 1
+    n = int(sc.n_citizens)
+    guards.check_budget(f"ecosim run {args.scenario}", 1, steps, n, disk_bytes=twins * (steps + 1) * 50 * 14 + 2e6,
+                        folder=out.parent, runs_option=None)
+    guards.prepare_output(out, "run", overwrite=args.overwrite)  # refuse before the run, not after
+    total = steps * twins
     with tqdm(total=total, desc=f"{sc.name} seed {args.seed}", unit="month", disable=total < 50) as bar:
         result = run_one(sc, args.seed, twin=not args.no_twin, on_step=bar.update)
-    # Write to a temporary folder and move it into place, so no half-written output is left.
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".ecosim-", dir=out.parent))
-    result.measures.to_csv(tmp / "measures.csv")
-    if result.twin is not None:
-        result.twin.to_csv(tmp / "twin_measures.csv")
-    (tmp / "summary.json").write_text(json.dumps(result.summary, indent=1))
-    run_figures(result.measures, tmp, sc.name, sc.shocks)
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.replace(out)
+    # Write into a new folder beside --out and move it into place: no half-written output is left,
+    # and a previous output is replaced only once the new one is complete.
+    with guards.staged_folder(out, "run") as tmp:
+        result.measures.to_csv(tmp / "measures.csv")
+        if result.twin is not None:
+            result.twin.to_csv(tmp / "twin_measures.csv")
+        (tmp / "summary.json").write_text(json.dumps(result.summary, indent=1))
+        run_figures(result.measures, tmp, sc.name, sc.shocks)
     print(f"wrote {out}/measures.csv, summary.json and {len(list(out.glob('*.png')))} figures")
     return 0
 
@@ -196,7 +224,8 @@ def cmd_compare(args) -> int:
     names = [s.name for s in scs]
     if len(set(names)) != len(names):
         raise UsageError(f"scenario names must differ, got {names}: set name = \"...\" in the files")
-    tables = compare(scs, args.replicates, Path(args.out), root_seed=args.seed, workers=args.workers)
+    tables = compare(scs, args.replicates, Path(args.out), root_seed=args.seed, workers=args.workers,
+                     overwrite=args.overwrite, max_runs=args.max_runs)
     print(f"wrote {args.out}/report.md, table.csv, resilience.csv, diffusion.csv, runs.csv and figures")
     final = tables["final"].set_index("measure")
     cols = [c for c in final.columns if c.endswith("_mean")]

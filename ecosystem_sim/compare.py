@@ -6,12 +6,18 @@ scenario uses the same seed (common random numbers), so differences between scen
 are not differences of luck, and results do not depend on the number of workers.
 Each finished run is written to ``DIR/runs/`` at once; running the same command again
 reuses them, so an interrupted comparison loses nothing.
+
+``DIR`` must be new, empty or an earlier comparison's folder (marker ``.ecosim-output.json``),
+unless ``overwrite``; it is locked while the comparison runs (a second one refuses). The tables,
+figures and report are written into a temporary folder inside ``DIR`` and moved into place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
@@ -19,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import guards
 from .run import provenance, run_one
 from .scenario import Scenario, from_dict
 
@@ -56,25 +63,68 @@ def ci95(values: pd.Series) -> tuple[float, float, float]:
 
 def compare(scenarios: list[Scenario], replicates: int, out: Path, root_seed: int = 0,
             steps: int | None = None, workers: int = 1, progress: bool = True,
-            executor: Executor | None = None) -> dict[str, pd.DataFrame]:
+            executor: Executor | None = None, overwrite: bool = False,
+            max_runs: int | None = None) -> dict[str, pd.DataFrame]:
     """Run every scenario on the same replicate seeds and write tables and figures to ``out``.
 
-    Returns the tables (``runs``, ``final``, ``resilience``, ``diffusion``) as DataFrames.
+    Refuses (:class:`~ecosystem_sim.guards.Refused`) before any work a job above the run, memory or
+    disk limits (``max_runs``, see :func:`~ecosystem_sim.guards.check_budget`) or an ``out`` that
+    holds something else. Returns the tables (``runs``, ``final``, ``resilience``, ``diffusion``).
     """
     from tqdm.auto import tqdm
 
     out = Path(out)
-    (out / "runs").mkdir(parents=True, exist_ok=True)
+    n_runs = len(scenarios) * replicates
+    months = max(int(sc.steps if steps is None else steps) for sc in scenarios)
+    citizens = max(int(sc.n_citizens) for sc in scenarios)
+    values = n_runs * (months + 1) * (len(_measure_names()) + 4)
+    guards.check_budget(f"ecosim compare ({len(scenarios)} scenarios × {replicates:,} replicates)", n_runs, months,
+                        citizens, held_bytes=values * 8 * 4,
+                        disk_bytes=2 * values * guards.CSV_BYTES_PER_VALUE + n_runs * guards.SUMMARY_BYTES,
+                        folder=out, limit_runs=max_runs)
+    guards.prepare_output(out, "compare", overwrite=overwrite)
+    made = guards._make_parents(out)
+    if guards.read_marker(out) is None:
+        guards.write_marker(out, "compare")
+    with guards.folder_lock(out, "compare"):
+        try:
+            (out / "runs").mkdir(exist_ok=True)
+        except BaseException:
+            for p in reversed(made):
+                with contextlib.suppress(OSError):
+                    for f in (guards.MARKER, guards.LOCK):
+                        (p / f).unlink(missing_ok=True)
+                    p.rmdir()
+            raise
+        return _compare(scenarios, replicates, out, root_seed, steps, workers, progress, executor, tqdm)
+
+
+def _measure_names() -> tuple[str, ...]:
+    from .measures import MEASURES
+
+    return tuple(MEASURES)
+
+
+def _compare(scenarios, replicates, out, root_seed, steps, workers, progress, executor, tqdm):
     seeds = seeds_for(root_seed, replicates)
     jobs = []
+    runs_dir = out / "runs"
     for sc in scenarios:
         n_steps = int(sc.steps if steps is None else steps)
         for rep, seed in enumerate(seeds):
-            jobs.append((sc, rep, seed, n_steps, out / "runs" / f"{sc.name}-{rep:03d}-{run_key(sc, seed, n_steps)}"))
+            stem = runs_dir / f"{guards.safe_name(sc.name)}-{rep:03d}-{run_key(sc, seed, n_steps)}"
+            jobs.append((sc, rep, seed, n_steps, guards.inside(runs_dir, stem)))
     todo = [j for j in jobs if not (j[4].with_suffix(".json")).exists()]
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="runs", unit="run", disable=not progress)
     own = executor is None and workers > 1 and len(todo) > 1
-    pool = ProcessPoolExecutor(workers) if own else executor
+    pool = executor
+    if own:
+        citizens = max(int(sc.n_citizens) for sc, *_ in todo)
+        n = guards.cap_workers(workers, len(todo), citizens)
+        own = n > 1
+        if own:
+            pool = ProcessPoolExecutor(n, mp_context=guards.mp_context(), initializer=guards.worker_guard,
+                                       initargs=(os.getpid(),))
     try:
         args = [(sc.to_dict(), seed, n) for sc, _, seed, n, _ in todo]
         results = pool.map(_task, args) if pool is not None else map(_task, args)
@@ -85,19 +135,28 @@ def compare(scenarios: list[Scenario], replicates: int, out: Path, root_seed: in
         bar.close()
         if own:
             pool.shutdown(cancel_futures=True)
-    return _tables(scenarios, jobs, seeds, out, root_seed)
+    with guards.stage_inside(out) as stage:
+        tables = _tables(scenarios, jobs, seeds, stage, root_seed)
+        files = guards.move_files_into(stage, out)
+    marker = guards.read_marker(out) or {}
+    guards.write_marker(out, "compare", sorted(set(marker.get("files", [])) | set(files) | {"runs"}))
+    return tables
 
 
 def _save_run(stem: Path, measures: pd.DataFrame, summary: dict, name: str, rep: int) -> None:
     df = measures.reset_index()
     df.insert(0, "replicate", rep)
     df.insert(0, "scenario", name)
-    tmp = stem.with_suffix(".csv.tmp")
-    df.to_csv(tmp, index=False)
-    tmp.replace(stem.with_suffix(".csv"))
-    tmp = stem.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(summary, indent=1))
-    tmp.replace(stem.with_suffix(".json"))  # written last: a run counts as done only with both files
+    tmps = [stem.with_suffix(".csv.tmp"), stem.with_suffix(".json.tmp")]
+    try:
+        df.to_csv(tmps[0], index=False)
+        tmps[0].replace(stem.with_suffix(".csv"))
+        tmps[1].write_text(json.dumps(summary, indent=1))
+        tmps[1].replace(stem.with_suffix(".json"))  # written last: a run counts as done only with both files
+    finally:
+        for t in tmps:  # nothing half-written is left when the disk is full or the folder read-only
+            with contextlib.suppress(OSError):
+                t.unlink(missing_ok=True)
 
 
 def _tables(scenarios, jobs, seeds, out: Path, root_seed: int) -> dict[str, pd.DataFrame]:

@@ -10,6 +10,7 @@ the key, the bad value and what is allowed.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +30,23 @@ SHOCK_KINDS: dict[str, str] = {
     "need_surge": "every citizen's need in `domain` rises by `strength` (need units 0-1)",
 }
 SHOCK_KEYS = ("kind", "step", "strength", "duration", "domain", "target", "count")
+
+_MAX_INHERITS = 32
+"""Longest chain of ``inherits`` a scenario may have (files, the first included)."""
+_MAX_NESTING = 32
+"""Deepest nesting of tables and arrays a scenario or experiment file may have."""
+_NAME_CHARS = "letters, digits, spaces and _ - + . ( )"
+_NAME = re.compile(r"[\w\-+.() ]{1,80}", re.UNICODE)
+
+
+def name_problem(name: Any) -> str | None:
+    """Why ``name`` cannot be a scenario name (it becomes part of file names), or None."""
+    if not isinstance(name, str):
+        return "must be a string"
+    if not _NAME.fullmatch(name) or name.startswith((".", " ")) or name.endswith(" "):
+        return (f"must be 1-80 characters of {_NAME_CHARS}, not starting with a dot or space "
+                "(it becomes part of file names)")
+    return None
 
 
 class ScenarioError(ValueError):
@@ -91,6 +109,8 @@ class Scenario:
         shocks = self.shocks
         for key, value in overrides.items():
             if key == "shocks":
+                if not isinstance(value, (list, tuple)):
+                    raise ScenarioError(where, "shocks", value, "must be a list of shock tables (use --shock KIND@STEP)")
                 shocks = tuple(_shock(where, i, s) for i, s in enumerate(value))
                 continue
             _check_lever(where, key, key, value)
@@ -117,7 +137,10 @@ def from_dict(data: Mapping[str, Any], where: str = "<dict>") -> Scenario:
     for key, value in data.get("params", {}).items():
         _check_lever(where, f"params.{key}", key, value)
         params[key] = _cast(key, value)
-    shocks = tuple(_shock(where, i, s) for i, s in enumerate(data.get("shocks", [])))
+    raw = data.get("shocks", [])
+    if not isinstance(raw, (list, tuple)):
+        raise ScenarioError(where, "shocks", raw, "must be a list of shock tables")
+    shocks = tuple(_shock(where, i, s) for i, s in enumerate(raw))
     return _build(str(data.get("name", "scenario")), params, shocks, str(data.get("description", "")), where)
 
 
@@ -147,6 +170,9 @@ def _read(path: Path, chain: list[Path]) -> tuple[str, str, dict[str, float], tu
     resolved = path.resolve()
     if resolved in chain:
         raise ScenarioError(where, "inherits", str(path), "inheritance loops back to this file")
+    if len(chain) >= _MAX_INHERITS:
+        raise ScenarioError(str(chain[0]), "inherits", str(path),
+                            f"inheritance chain is longer than {_MAX_INHERITS} files")
     _, data = read_toml(path, TOP_KEYS)
     if "inherits" in data:
         parent = data["inherits"]
@@ -156,8 +182,10 @@ def _read(path: Path, chain: list[Path]) -> tuple[str, str, dict[str, float], tu
     else:
         description, params, shocks = "", defaults(), ()
     name = data.get("name", path.stem)
-    if not isinstance(name, str):
-        raise ScenarioError(where, "name", name, "must be a string")
+    problem = name_problem(name)
+    if problem:
+        raise ScenarioError(where, "name" if "name" in data else "name (from the file name)", name,
+                            problem + ("" if "name" in data else '; set name = "..." in the file'))
     description = data.get("description", description)
     if not isinstance(description, str):
         raise ScenarioError(where, "description", description, "must be a string")
@@ -187,10 +215,30 @@ def read_toml(path: Path, top_keys: tuple[str, ...]) -> tuple[str, dict]:
         raise ScenarioError(where, "file", "<TOML>", f"is not valid TOML ({err})") from None
     except UnicodeDecodeError:
         raise ScenarioError(where, "file", "<bytes>", "must be UTF-8 text") from None
+    except RecursionError:
+        raise ScenarioError(where, "file", "<TOML>", f"nests tables or arrays deeper than {_MAX_NESTING} levels") from None
+    except OSError as err:
+        raise ScenarioError(where, "file", str(path), f"cannot be read ({err.strerror or err})") from None
+    deep = _too_deep(data)
+    if deep:
+        raise ScenarioError(where, deep, "<nested>", f"nests tables or arrays deeper than {_MAX_NESTING} levels")
     for key in data:
         if key not in top_keys:
             raise ScenarioError(where, key, data[key], f"unknown key; allowed at top level: {', '.join(top_keys)}")
     return text, data
+
+
+def _too_deep(data: Any) -> str | None:
+    """The top-level key under which ``data`` nests deeper than _MAX_NESTING (iterative: no recursion)."""
+    for top, value in data.items():
+        stack = [(value, 1)]
+        while stack:
+            item, depth = stack.pop()
+            if depth > _MAX_NESTING:
+                return top
+            children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+            stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return None
 
 
 def _check_lever(where: str, key: str, name: str, value: Any, section: str | None = None) -> None:
@@ -253,6 +301,9 @@ SHOCK_CHECKS: dict[str, tuple] = {
 
 
 def _build(name: str, params: dict[str, float], shocks: tuple[Shock, ...], description: str, where: str) -> Scenario:
+    problem = name_problem(name)
+    if problem:
+        raise ScenarioError(where, "name", name, problem)
     if sum(params[k] for k in BUDGET_SHARES) <= 0:
         raise ScenarioError(where, "policy.share_*", 0, "at least one budget share must be above 0")
     for i, shock in enumerate(shocks):

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from .spec import MIX
-from .store import DB_NAME
+from .store import DB_NAME, StoreError, _q, check_store
 
 WIDE_CI = 0.25     # a CI half-width above this share of |mean| counts as wide
 WIDE_SOBOL = 0.1   # a Sobol index CI half-width above this counts as wide
@@ -53,9 +53,20 @@ class Results:
         return [f["name"] for f in self.design["factors"]]
 
     def timeseries(self, measures: list[str] | None = None) -> pd.DataFrame:
-        with _connect(self.folder) as con:
-            cols = "*" if measures is None else ", ".join(["run_id", "step", *[f'"{m}"' for m in measures]])
+        """Kept per-step measures; ``measures`` must be columns of the store's timeseries table."""
+        con = _connect(self.folder)
+        try:
+            stored = [r[1] for r in con.execute("PRAGMA table_info(timeseries)")]
+            if measures is None:
+                measures = [c for c in stored if c not in ("run_id", "step")]
+            unknown = [m for m in measures if m not in stored or m in ("run_id", "step")]
+            if unknown:
+                raise KeyError(f"not kept in {self.folder / DB_NAME}: {', '.join(map(str, unknown))}")
+            # identifiers come from the table's own columns and are quoted; no value is formatted in
+            cols = ", ".join(_q(c) for c in ["run_id", "step", *measures])
             return pd.read_sql(f"SELECT {cols} FROM timeseries", con)
+        finally:
+            con.close()
 
     def warn(self, text: str) -> None:
         if text not in self.warnings:
@@ -67,12 +78,18 @@ def _connect(folder: Path) -> sqlite3.Connection:
     path = Path(folder) / DB_NAME
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no results store (run `ecosim sweep` first)")
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # a file: URI with the path percent-encoded (a folder named with ?, # or % stays that folder)
+    return sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True)
 
 
 def load_results(folder: str | Path) -> Results:
-    """Read a store's manifest and tables (timeseries on demand: :meth:`Results.timeseries`)."""
+    """Read a store's manifest and tables (timeseries on demand: :meth:`Results.timeseries`).
+
+    Raises :class:`~.store.StoreError` (one line) for a corrupted, truncated or foreign store."""
     folder = Path(folder)
+    path = folder / DB_NAME
+    if path.is_file():
+        check_store(path)
     con = _connect(folder)
     try:
         man = pd.read_sql("SELECT * FROM manifest", con).iloc[0].to_dict()
@@ -80,10 +97,14 @@ def load_results(folder: str | Path) -> Results:
         runs = pd.read_sql("SELECT * FROM runs ORDER BY run_id", con)
         res = pd.read_sql("SELECT * FROM resilience", con)
         diff = pd.read_sql("SELECT * FROM diffusion", con)
+        man["provenance"] = json.loads(man.pop("provenance_json") or "{}")
+        design = json.loads(man["design_json"])
+    except (sqlite3.Error, pd.errors.DatabaseError, IndexError, KeyError, ValueError, TypeError) as err:
+        text = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise StoreError(f"{path}: not a readable results store ({text}); move it away or run the sweep "
+                         "again into a new folder") from None
     finally:
         con.close()
-    man["provenance"] = json.loads(man.pop("provenance_json") or "{}")
-    design = json.loads(man["design_json"])
     return Results(folder, man, design, points, runs, res, diff)
 
 
@@ -437,11 +458,31 @@ def discovery(res: Results, df: pd.DataFrame | None = None):
 
 # ----------------------------------------------------------------------------- analyze + report
 def analyze(folder: str | Path, figures: bool = True) -> dict:
-    """Write ``tables/*.csv``, ``figures/*.png`` and ``report.md`` into ``folder``; return the tables."""
-    from . import figures as figs
+    """Write ``tables/*.csv``, ``figures/*.png`` and ``report.md`` into ``folder``; return the tables.
+
+    Raises :class:`~.store.StoreError` for an unreadable store or one without a successful run."""
+    from .. import guards
 
     res = load_results(folder)
     folder = Path(folder)
+    n_ok = int((res.runs.status == "ok").sum())
+    if n_ok == 0:
+        n_failed = int((res.runs.status == "failed").sum())
+        raise StoreError(f"{folder / DB_NAME}: no successful run to analyse yet ({n_failed} failed, "
+                         f"{int(res.manifest['n_runs']) - len(res.runs)} of {int(res.manifest['n_runs'])} not run); "
+                         + ("run the same sweep again with --retry-failed" if n_failed else "run the sweep first"))
+    # Tables, figures and report are written into a temporary folder inside ``folder`` and then
+    # moved into place file by file: an interrupted or failing analysis leaves no partial file, and
+    # files there that analyze did not write are left alone. One analysis at a time per folder.
+    with guards.folder_lock(folder, "analyze", name=".ecosim-analyze.lock"), guards.stage_inside(folder) as stage:
+        tables = _analyze(res, stage, figures)
+        guards.move_files_into(stage, folder)
+    return tables
+
+
+def _analyze(res: Results, folder: Path, figures: bool) -> dict:
+    from . import figures as figs
+
     (folder / "tables").mkdir(exist_ok=True)
     df = outcomes(res)
     with warnings.catch_warnings():

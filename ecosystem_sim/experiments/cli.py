@@ -1,7 +1,12 @@
 """``ecosim sweep`` and ``ecosim analyze`` (registered by :func:`register`).
 
     ecosim sweep EXPERIMENT --out DIR [--workers N] [--scheduler ADDRESS|local] [--retry-failed] [--quiet]
+                 [--overwrite] [--max-runs N]
     ecosim analyze DIR [--no-figures]
+
+Exit status: 0 done; 1 a fault met while working (disk full, read-only folder: the finished runs
+are kept) or every run of the sweep failed; 2 refused before any work (bad file or argument, a
+folder in use or holding something else, a corrupted store, a design above a limit).
 """
 
 from __future__ import annotations
@@ -38,6 +43,10 @@ def register(subparsers) -> None:
                    help="run on Dask: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
     s.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--overwrite", action="store_true",
+                   help="use --out even if it is not empty and holds no earlier sweep")
+    s.add_argument("--max-runs", type=_positive_option("--max-runs"), default=None,
+                   help="refuse designs with more runs than this (default 100,000 or $ECOSIM_MAX_RUNS)")
     s.set_defaults(func=cmd_sweep)
 
     a = subparsers.add_parser("analyze", help="tables, figures and report.md from a sweep's results store")
@@ -47,21 +56,36 @@ def register(subparsers) -> None:
 
 
 def cmd_sweep(args) -> int:
+    import sqlite3
+
+    from .design import budget, count_points
     from .runner import SweepError, sweep
     from .spec import load_experiment
-    from .design import build_design
-    from .store import DesignMismatch
+    from .store import DesignMismatch, StoreError
 
-    exp = load_experiment(args.experiment)  # ScenarioError -> exit 2 before anything is written
-    design = build_design(exp)
+    exp = load_experiment(args.experiment, max_runs=args.max_runs)  # ScenarioError -> exit 2, nothing written
+    budget(exp, workers=args.workers, folder=Path(args.out), max_runs=args.max_runs)
     try:
-        counts = sweep(design, Path(args.out), workers=args.workers, scheduler=args.scheduler,
-                       progress=not args.quiet, retry_failed=args.retry_failed)
-    except (DesignMismatch, SweepError) as err:
+        counts = sweep(exp, Path(args.out), workers=args.workers, scheduler=args.scheduler,
+                       progress=not args.quiet, retry_failed=args.retry_failed, overwrite=args.overwrite,
+                       max_runs=args.max_runs)
+    except (DesignMismatch, SweepError, StoreError) as err:
         raise usage_error(str(err)) from None
-    print(f"{exp.name}: {counts['total']} runs in {len(design.points)} design points; "
+    except sqlite3.OperationalError as err:
+        # e.g. "database or disk is full", "attempt to write a readonly database": finished runs are kept
+        print(f"ecosim sweep: error: {args.out}/results.sqlite: {err}; the finished runs are kept: fix this and "
+              "run the same command again", file=sys.stderr)
+        return 1
+    print(f"{exp.name}: {counts['total']} runs in {count_points(exp)} design points; "
           f"{counts['already']} already stored, {counts['ran']} run now ({counts['failed']} failed) "
           f"in {counts['seconds']:.1f} s -> {args.out}/results.sqlite")
+    if counts["ran"] and counts["failed"] == counts["ran"]:
+        print(f"ecosim sweep: error: all {counts['ran']} runs failed; first error: {counts['first_error']}",
+              file=sys.stderr)
+        return 1
+    if counts["failed"]:
+        print(f"warning: {counts['failed']} of {counts['ran']} runs failed (first error: {counts['first_error']}); "
+              "`--retry-failed` runs them again", file=sys.stderr)
     print(f"next: ecosim analyze {args.out}")
     return 0
 
@@ -69,10 +93,15 @@ def cmd_sweep(args) -> int:
 def cmd_analyze(args) -> int:
     from .analysis import analyze
 
+    from .store import StoreError
+
     folder = Path(args.folder)
     if not (folder / "results.sqlite").is_file():
         raise usage_error(f"{folder}: no results.sqlite here (run `ecosim sweep EXPERIMENT --out {folder}` first)")
-    tables = analyze(folder, figures=not args.no_figures)
+    try:
+        tables = analyze(folder, figures=not args.no_figures)
+    except StoreError as err:
+        raise usage_error(str(err)) from None
     for w in tables.get("warnings_list", []):
         print(f"warning: {w}")
     print(f"wrote {folder}/report.md, {len(tables) - 1} tables in {folder}/tables"

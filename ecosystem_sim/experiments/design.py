@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -147,8 +148,49 @@ def point_scenario(exp: Experiment, preset, params: dict, case: ShockCase | None
     return replace(sc, name=regime or sc.name)
 
 
-def build_design(exp: Experiment) -> Design:
-    """Expand ``exp`` into points and runs, validate every point's scenario, hash the result."""
+def count_points(exp: Experiment) -> int:
+    """Number of design points of ``exp``, computed from its settings without sampling anything."""
+    d = len(exp.factors)
+    if d == 0:
+        rows = 1
+    elif exp.design == "grid":
+        rows = math.prod(len(f.grid_values()) for f in exp.factors)
+    elif exp.design == "lhs":
+        rows = exp.samples
+    elif exp.design == "sobol":
+        rows = exp.samples * (2 * d + 2 if exp.second_order else d + 2)
+    else:  # morris: (D + 1) points per trajectory
+        rows = exp.samples * (d + 1)
+    regimes = 1 if exp.uses_mix else max(1, len(exp.presets))
+    return rows * regimes * max(1, len(exp.shock_cases))
+
+
+def budget(exp: Experiment, workers: int = 1, folder=None, max_runs: int | None = None) -> None:
+    """Refuse (:class:`~ecosystem_sim.guards.Refused`) a design above the run, memory or disk
+    limits, from its settings alone: before any sample matrix, seed or scenario is made."""
+    from .. import guards
+
+    points = count_points(exp)
+    runs = points * exp.replications
+    scenarios = [exp.base, *exp.presets] if exp.base is not None else []
+    months = exp.steps or max((int(s.steps) for s in scenarios), default=0)
+    citizens = int(exp.overrides.get("n_citizens", 0)) or max((int(s.n_citizens) for s in scenarios), default=0)
+    for f in exp.factors:
+        if f.name == "n_citizens":
+            citizens = max(citizens, int(f.high))
+    kept = (months // max(1, exp.timeseries_every) + 2) * (len(exp.measures) + 2)
+    guards.check_budget(f"{exp.source}: design of {points:,} points × {exp.replications:,} replications", runs,
+                        months, citizens,
+                        held_bytes=points * 6e3 + runs * 300,  # points with their scenarios, runs with seeds
+                        disk_bytes=runs * (kept * guards.SQL_BYTES_PER_VALUE + guards.SUMMARY_BYTES),
+                        folder=folder, limit_runs=max_runs)
+
+
+def build_design(exp: Experiment, max_runs: int | None = None) -> Design:
+    """Expand ``exp`` into points and runs, validate every point's scenario, hash the result.
+
+    A design above the run-count or memory limits is refused first (:func:`budget`)."""
+    budget(exp, max_runs=max_runs)
     matrix = sample_matrix(exp)
     cases: list[ShockCase | None] = list(exp.shock_cases) or [None]
     if exp.uses_mix:

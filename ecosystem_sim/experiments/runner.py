@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import time
 import traceback
 from concurrent.futures import Executor, FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -22,9 +24,10 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable
 
+from .. import guards
 from .design import Design, build_design
 from .spec import Experiment
-from .store import Store
+from .store import DB_NAME, Store, check_store, is_store
 
 FAIL_ENV = "ECOSIM_SWEEP_FAIL_RUNS"
 
@@ -100,8 +103,10 @@ def dask_executor(scheduler: str, workers: int):
         cluster = None
         try:
             client = Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as err:
-            raise SweepError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({err})") from None
+        except Exception as err:  # noqa: BLE001 - a bad address raises ValueError, TypeError, OSError...
+            text = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise SweepError(f"--scheduler {scheduler!r}: cannot connect to a Dask scheduler ({text}); "
+                             "give an address like tcp://host:8786, or 'local'") from None
 
     def close():
         client.close()
@@ -111,17 +116,13 @@ def dask_executor(scheduler: str, workers: int):
     return client.get_executor(pure=False), close
 
 
-def _mp_context():
-    """Fresh worker processes ("forkserver" where available): forking a parent that already runs
-    threads (tqdm's monitor, Dask, a notebook) can deadlock."""
-    import multiprocessing as mp
-
-    return mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+_mp_context = guards.mp_context
 
 
 def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, scheduler: str | None = None,
           executor: Executor | None = None, progress: bool = True, retry_failed: bool = False,
-          evaluate: Callable[[dict], dict] | None = None, max_in_flight: int | None = None) -> dict:
+          evaluate: Callable[[dict], dict] | None = None, max_in_flight: int | None = None,
+          overwrite: bool = False, max_runs: int | None = None) -> dict:
     """Run every run of the design that ``out/results.sqlite`` does not hold yet.
 
     Args:
@@ -133,17 +134,50 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
         retry_failed: run again the runs recorded as failed.
         evaluate: function(task) -> {"summary", "timeseries"} replacing the model (must be picklable
             for process executors); used for Ishigami checks of the pipeline.
-    Returns counts: ``total``, ``already``, ``ran``, ``failed`` (this session), ``seconds``.
-    Raises :class:`~.store.DesignMismatch` when ``out`` holds a different design.
+        overwrite: use a non-empty ``out`` that is not an earlier sweep's folder.
+        max_runs: the run-count limit (default ``ECOSIM_MAX_RUNS`` or 100,000).
+    Returns counts: ``total``, ``already``, ``ran``, ``failed`` (this session), ``seconds`` and
+    ``first_error`` (of this session's failed runs, or None).
+    Raises :class:`~.store.DesignMismatch` when ``out`` holds a different design,
+    :class:`~ecosystem_sim.guards.Refused` when ``out`` is in use by another sweep, holds something
+    else, or the design is above a limit, :class:`~.store.StoreError` for a corrupted store.
     """
+    out = Path(out)
+    exp = experiment.experiment if isinstance(experiment, Design) else experiment
+    from .design import budget
+
+    budget(exp, workers=1 if (executor or scheduler) else workers, folder=out, max_runs=max_runs)
+    db = out / DB_NAME
+    if db.is_file() and db.stat().st_size > 0:
+        check_store(db, allow_empty=True)   # a damaged or foreign store: say so, and touch nothing
+    guards.prepare_output(out, "sweep", overwrite=overwrite, recognise=is_store)
+    design = experiment if isinstance(experiment, Design) else build_design(experiment, max_runs=max_runs)
+    made = guards._make_parents(out)
+    try:
+        with guards.folder_lock(out, "sweep"):
+            if guards.read_marker(out) is None:
+                guards.write_marker(out, "sweep", [guards.MARKER])
+            return _sweep(design, out, workers, scheduler, executor, progress, retry_failed, evaluate, max_in_flight)
+    except BaseException:
+        # a sweep that stored nothing leaves no folder behind
+        for p in reversed(made):
+            try:
+                if {f.name for f in p.iterdir()} <= {guards.MARKER, guards.LOCK}:
+                    shutil.rmtree(p, ignore_errors=True)
+            except OSError:
+                pass
+        raise
+
+
+def _sweep(design, out, workers, scheduler, executor, progress, retry_failed, evaluate, max_in_flight) -> dict:
     from tqdm.auto import tqdm
 
     from ..run import provenance
 
-    design = experiment if isinstance(experiment, Design) else build_design(experiment)
     prov = provenance()
     t_start = time.perf_counter()
     failed = ran = 0
+    first_error = None
     close = None
     pool = executor
     if pool is None and scheduler:
@@ -166,18 +200,26 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
         bar.set_postfix(failed=0)
         if not todo:
             bar.close()
-            return {"total": total, "already": total, "ran": 0, "failed": 0, "seconds": 0.0}
+            return {"total": total, "already": total, "ran": 0, "failed": 0, "seconds": 0.0, "first_error": None}
         if pool is None and workers > 1 and len(todo) > 1:
-            pool = ProcessPoolExecutor(workers, mp_context=_mp_context())
-            close = lambda: pool.shutdown(cancel_futures=True)  # noqa: E731
+            citizens = max(int((design.points[r.point_id].scenario or {}).get("params", {}).get("n_citizens", 0))
+                           for r in todo[:1000])
+            n = guards.cap_workers(workers, len(todo), citizens, warn=lambda t: tqdm.write(t, file=sys.stderr))
+            if n > 1:
+                pool = ProcessPoolExecutor(n, mp_context=_mp_context(), initializer=guards.worker_guard,
+                                           initargs=(os.getpid(),))
+                close = lambda: pool.shutdown(cancel_futures=True)  # noqa: E731
+                workers = n
         inject = {s.strip() for s in os.environ.get(FAIL_ENV, "").split(",") if s.strip()}
         tasks = ({**design.task(r), "inject_failure": str(r.run_id) in inject} for r in todo)
         try:
             def done(result: dict) -> None:
-                nonlocal ran, failed
+                nonlocal ran, failed, first_error
                 store.record(result)
                 ran += 1
-                failed += result["status"] == "failed"
+                if result["status"] == "failed":
+                    failed += 1
+                    first_error = first_error or (result.get("error") or "").split("\n")[0]
                 bar.update(1)
                 bar.set_postfix(failed=failed)
 
@@ -218,4 +260,4 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
             close()
         store.close()
     return {"total": len(design.runs), "already": len(design.runs) - len(todo), "ran": ran, "failed": failed,
-            "seconds": time.perf_counter() - t_start}
+            "seconds": time.perf_counter() - t_start, "first_error": first_error}

@@ -51,6 +51,8 @@ value and what is allowed, before anything is run or written.
 from __future__ import annotations
 
 import itertools
+import math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,8 +138,18 @@ class Experiment:
                 "bounds": [[f.low, f.high] for f in self.factors]}
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment file (and the scenario files it names)."""
+MAX_SEED = 2**63 - 1
+"""Largest root seed: the store keeps seeds as SQLite integers (signed 64-bit)."""
+
+
+def load_experiment(path: str | Path, max_runs: int | None = None) -> Experiment:
+    """Read and validate an experiment file (and the scenario files it names).
+
+    ``max_runs`` (default :func:`ecosystem_sim.guards.max_runs`) bounds lists that would expand
+    into more design points than that (grid levels, shock-case lists) before they are expanded."""
+    from ..guards import max_runs as run_limit
+
+    limit = run_limit(max_runs)
     path = Path(path)
     where = str(path)
     if not path.is_file():
@@ -158,7 +170,7 @@ def load_experiment(path: str | Path) -> Experiment:
             raise ScenarioError(where, "presets", raw, f"preset names must differ (got {names}); set name = \"...\"")
 
     replications = _int(where, data, "replications", 1, low=1)
-    seed = _int(where, data, "seed", 0, low=0)
+    seed = _int(where, data, "seed", 0, low=0, high=MAX_SEED)
     steps = None
     if "steps" in data:
         lever = LEVERS["steps"]
@@ -185,9 +197,9 @@ def load_experiment(path: str | Path) -> Experiment:
             raise ScenarioError(where, "overrides.steps", value, "set the run length with top-level steps = N")
         _check_lever(where, f"overrides.{key}", key, value)
 
-    factors = _factors(where, data.get("levers"), overrides, presets)
+    factors = _factors(where, data.get("levers"), overrides, presets, limit)
     design, samples, levels, second_order = _design(where, data.get("design", {}), factors)
-    cases = _shock_cases(where, data.get("shocks"))
+    cases = _shock_cases(where, data.get("shocks"), limit)
     outputs, collapse = _analysis(where, data.get("analysis", {}))
 
     exp = Experiment(name=name, factors=factors, design=design, samples=samples, levels=levels,
@@ -214,7 +226,7 @@ def _int(where: str, data: dict, key: str, default, low: int | None = None, high
     if key not in data:
         return default
     v = data[key]
-    bounds = f" in [{low}, {high}]" if high is not None else (f" >= {low}" if low is not None else "")
+    bounds = (" in [0, 2**63-1]" if high == MAX_SEED else f" in [{low}, {high}]") if high is not None else (f" >= {low}" if low is not None else "")
     if not _is_int(v) or (low is not None and v < low) or (high is not None and v > high):
         raise ScenarioError(where, key, v, f"must be an integer{bounds}")
     return int(v)
@@ -242,7 +254,15 @@ def _num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
 
 
-def _factors(where: str, raw: Any, overrides: dict, presets: list[Scenario]) -> list[Factor]:
+def _too_many(where: str, key: str, value: Any, count: int, limit: int) -> None:
+    if count > limit:
+        from ..guards import ENV_MAX_RUNS
+
+        raise ScenarioError(where, key, value, f"expands to {count:,} design points, above the limit of {limit:,} "
+                                               f"runs (raise it with --max-runs N or {ENV_MAX_RUNS}=N)")
+
+
+def _factors(where: str, raw: Any, overrides: dict, presets: list[Scenario], limit: int) -> list[Factor]:
     if raw is None:
         return []
     if not isinstance(raw, dict):
@@ -294,6 +314,7 @@ def _factors(where: str, raw: Any, overrides: dict, presets: list[Scenario]) -> 
                 n = spec["levels"]
                 if not _is_int(n) or n < 2:
                     raise ScenarioError(where, f"{key}.levels", n, "must be an integer >= 2")
+                _too_many(where, f"{key}.levels", n, n, limit)  # before np.linspace allocates them
                 import numpy as np
                 grid = np.linspace(lo, hi, n)
                 if integer:
@@ -346,7 +367,7 @@ def _design(where: str, raw: Any, factors: list[Factor]) -> tuple[str, int, int,
     return kind, samples, levels, second
 
 
-def _shock_cases(where: str, raw: Any) -> list[ShockCase]:
+def _shock_cases(where: str, raw: Any, limit: int) -> list[ShockCase]:
     if raw is None:
         return []
     if not isinstance(raw, list) or not raw:
@@ -383,6 +404,7 @@ def _shock_cases(where: str, raw: Any) -> list[ShockCase]:
             continue
         _check_shock(where, key, body, allow_lists=True)
         listed = [k for k, v in body.items() if isinstance(v, list)]
+        _too_many(where, key, "<lists>", len(cases) + math.prod(len(body[k]) for k in listed), limit)
         combos = itertools.product(*[body[k] for k in listed]) if listed else [()]
         for combo in combos:
             shock = {**body, **dict(zip(listed, combo))}
@@ -391,8 +413,7 @@ def _shock_cases(where: str, raw: Any) -> list[ShockCase]:
             if listed and name:
                 label = name + "[" + ",".join(f"{k}={v}" for k, v in zip(listed, combo)) + "]"
             cases.append(ShockCase(label, (shock,)))
-    names = [c.name for c in cases]
-    dup = {n for n in names if names.count(n) > 1}
+    dup = {n for n, k in Counter(c.name for c in cases).items() if k > 1}  # linear, not names.count
     if dup:
         raise ScenarioError(where, "shocks", sorted(dup)[0], "shock case names must differ; give each a name")
     return cases

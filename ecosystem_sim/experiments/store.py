@@ -36,8 +36,53 @@ RES_COLS = ("resistance", "recovery_time", "integrated_loss", "permanent_shift",
 DIFF_COLS = ("final_share", "t10", "t50", "t90", "bass_p", "bass_q", "bass_m")
 
 
+TABLES = ("manifest", "points", "runs", "timeseries", "resilience", "diffusion", "sessions")
+
+
 class DesignMismatch(Exception):
     """The store holds a different design than the one asked for."""
+
+
+class StoreError(Exception):
+    """``results.sqlite`` is not a readable store of ecosim (corrupted, truncated or another program's)."""
+
+
+def check_store(path: Path, allow_empty: bool = False) -> None:
+    """Raise :class:`StoreError` unless ``path`` is a readable ecosim store with every table
+    (or, with ``allow_empty``, an SQLite file without any table: a store whose creation was cut short)."""
+    con = None
+    try:
+        con = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not names and allow_empty:
+            return
+        if "manifest" not in names:
+            raise StoreError(f"{path}: not a results store of ecosim (no manifest table"
+                             + (f"; it holds {', '.join(sorted(names)[:3])}" if names else "") + "); move it away "
+                             "or use another folder")
+        missing = [t for t in TABLES if t not in names]
+        if missing:
+            raise StoreError(f"{path}: results store without the table(s) {', '.join(missing)}; move it away "
+                             "or use another folder")
+        if con.execute("SELECT COUNT(*) FROM manifest WHERE id = 1").fetchone()[0] != 1:
+            raise StoreError(f"{path}: results store with an empty manifest; move it away or use another folder")
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"{path}: not a readable results store ({err}); move it away or use another folder") from None
+    finally:
+        if con is not None:
+            con.close()
+
+
+def is_store(folder: Path) -> bool:
+    """True if ``folder`` holds a readable ecosim store (an earlier sweep's folder)."""
+    path = Path(folder) / DB_NAME
+    if not path.is_file():
+        return False
+    try:
+        check_store(path)
+    except StoreError:
+        return False
+    return True
 
 
 def _q(name: str) -> str:
@@ -64,11 +109,21 @@ class Store:
             self.con = connect(self.path)
             return
         self.folder.mkdir(parents=True, exist_ok=True)
+        if self.path.exists() and self.path.stat().st_size > 0:
+            check_store(self.path, allow_empty=True)  # a corrupted or foreign file: one clear error, nothing written to it
         self.con = connect(self.path)
         self.design = design
-        row = self._manifest_row()
+        try:
+            row = self._manifest_row()
+        except BaseException:
+            self.con.close()
+            raise
         if row is None:
-            self._create(design, provenance or {})
+            try:
+                self._create(design, provenance or {})
+            except BaseException:
+                self.con.close()
+                raise
         elif row["design_hash"] != design.hash:
             self.con.close()
             raise DesignMismatch(

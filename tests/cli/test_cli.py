@@ -105,15 +105,23 @@ def test_run_with_a_shock_writes_the_twin_and_resilience(tmp_path):
     assert all(r["step"] == 6 for r in summary["resilience"])
 
 
-def test_same_seed_same_file_and_the_out_folder_is_replaced(tmp_path):
+def test_same_seed_same_file_and_only_our_own_output_is_replaced(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     b.mkdir()
-    (b / "stale.txt").write_text("old")
-    for out in (a, b):
-        proc = ecosim("run", JOB_CREATION, "--steps", 12, *SMALL, "--seed", 3, "--out", out, cwd=tmp_path)
+    (b / "notes.txt").write_text("the user's own notes")
+    args = ("run", JOB_CREATION, "--steps", 12, *SMALL, "--seed", 3)
+    for _ in range(2):  # the second time --out holds the first run's output: it is replaced
+        proc = ecosim(*args, "--out", a, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
+    # a folder the program did not write is refused, and left exactly as it was
+    proc = ecosim(*args, "--out", b, cwd=tmp_path)
+    assert_clean_usage_error(proc, str(b), "not empty", "--overwrite")
+    assert sorted(p.name for p in b.iterdir()) == ["notes.txt"]
+    proc = ecosim(*args, "--out", b, "--overwrite", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
     assert (a / "measures.csv").read_bytes() == (b / "measures.csv").read_bytes()
-    assert not (b / "stale.txt").exists()
+    assert not (b / "notes.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]   # no temporary folder left
 
 
 def test_installed_entry_point(tmp_path):
