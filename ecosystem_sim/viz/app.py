@@ -33,7 +33,7 @@ import solara
 
 from ecosystem_sim.levers import DOMAINS, ORG_KINDS, Lever
 from ecosystem_sim.scenario import SHOCK_KINDS, ScenarioError
-from ecosystem_sim.viz.dashboard_figures import CHARTS, FIGSIZE, LiveCharts, LiveNetwork, NetworkLayout
+from ecosystem_sim.viz.dashboard_figures import CHARTS, DPI, LiveCharts, LiveNetwork, NetworkLayout
 from ecosystem_sim.viz.dashboard_session import (DEFAULT_REGIME, GUIDED_ENV, PLAY_INTERVAL_MS, PRESETS,
                                                  SHOCK_LABELS, DashboardModel, Session, check_play_interval,
                                                  default_population, describe, lever_groups, lever_label,
@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 TITLE = "Social-innovation ecosystem"
 GUIDED_DEFAULT = os.environ.get(GUIDED_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 WAIT_FOR_PAGE_S = 2.0
+BIG_DPI = 200
+"""The guided lesson's one chart: the tile's figure at twice the resolution (crisp when it fills
+two thirds of a 1920 x 1080 screen)."""
 
 LESSON: tuple[tuple[str, str, str], ...] = (
     ("Where do the jobs come from?", "Jobs",
@@ -90,12 +93,13 @@ html, body { overflow: hidden; }
                  height: 100%; width: 100%; }
 .ecosim-tile { min-height: 0; min-width: 0; overflow: hidden; display: flex; align-items: center;
                justify-content: center; background: white; border: 1px solid #eee; }
-.ecosim-tile img { max-width: 100%; max-height: 100%; width: auto; height: auto; object-fit: contain; }
+.ecosim-tile img { width: 100%; height: 100%; object-fit: contain; }
 .ecosim-text { overflow-y: auto; align-items: flex-start; justify-content: flex-start; padding: 6px 10px;
-               font-size: 14px; line-height: 1.35; display: block; }
-.ecosim-question { font-size: 22px; font-weight: bold; margin: 6px 0; }
-.ecosim-small { font-size: 13px; }
+               font-size: clamp(13px, 1.05vw, 20px); line-height: 1.35; display: block; }
+.ecosim-question { font-size: clamp(20px, 1.7vw, 32px); font-weight: bold; margin: 6px 0; }
+.ecosim-small { font-size: clamp(12px, 0.9vw, 17px); }
 .ecosim-lever-label { font-size: 13px; line-height: 1.2; margin-top: 4px; }
+.ecosim-side .v-select, .ecosim-side .v-text-field { margin-top: 14px; padding-top: 0; }
 """
 
 
@@ -334,9 +338,8 @@ def NetworkTile(session: Session, run_id: int, tick, big: bool = False):
     """The ecosystem as a network, redrawn every month."""
     tick.value  # noqa: B018 -- subscribe
     model = session.model
-    size = (FIGSIZE[0] * 1.8, FIGSIZE[1] * 1.8) if big else FIGSIZE
-    live = solara.use_memo(lambda: LiveNetwork(NetworkLayout(model, seed=model.seed), describe(model), size),
-                           [run_id, big])
+    live = solara.use_memo(lambda: LiveNetwork(NetworkLayout(model, seed=model.seed), describe(model),
+                                               dpi=BIG_DPI if big else DPI), [run_id, big])
     with model.lock:
         image = live.frame(model)
     with solara.Div(classes=["ecosim-tile", "ecosim-chart", "ecosim-network"]):
@@ -348,9 +351,8 @@ def ChartTile(session: Session, title: str, run_id: int, refs_version: int, tick
     """One chart of ``dashboard_figures.CHARTS`` with the session's earlier runs."""
     tick.value  # noqa: B018 -- subscribe
     model = session.model
-    size = (FIGSIZE[0] * 1.8, FIGSIZE[1] * 1.8) if big else FIGSIZE
     live = solara.use_memo(lambda: LiveCharts(title, session.horizon, session.references, session.axis_tops,
-                                              figsize=size), [run_id, refs_version, title, big])
+                                              dpi=BIG_DPI if big else DPI), [run_id, refs_version, title, big])
     with model.lock:
         image = live.frame(model, model.lever_log)
     with solara.Div(classes=["ecosim-tile", "ecosim-chart"]):
