@@ -1,10 +1,12 @@
 """``ecosim dashboard``: serve the browser dashboard on this machine.
 
-    ecosim dashboard [SCENARIO] [--host 127.0.0.1] [--port 8765]
+    ecosim dashboard [SCENARIO] [--host 127.0.0.1] [--port 8765] [--max-citizens N] [--no-guide]
 
-Runs ``solara run ecosystem_sim.viz.app --production --no-open`` with telemetry off and
-the scenario's path in ``ECOSIM_DASHBOARD_SCENARIO``. The page is bound to the loopback
-address unless ``--host`` says otherwise. Stop it with Ctrl-C.
+Runs ``solara run ecosystem_sim.viz.app --production --no-open`` with telemetry off, the
+scenario's path in ``ECOSIM_DASHBOARD_SCENARIO``, the population cap and the lesson switch in
+the environment, Solara's "runs on Solara" banner off, and closed or lost pages' sessions
+culled after :data:`CULL_TIMEOUT` (Solara keeps them 24 hours by default). The page is bound to
+the loopback address unless ``--host`` says otherwise. Stop it with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -23,8 +25,23 @@ from ..cli import UsageError
 from ..scenario import load_scenario
 
 APP_MODULE = "ecosystem_sim.viz.app"
-SCENARIO_ENV = "ECOSIM_DASHBOARD_SCENARIO"  # the same name as app.SCENARIO_ENV (not imported: slow)
+# The same names as in dashboard_session (not imported here: importing the model is slow).
+SCENARIO_ENV = "ECOSIM_DASHBOARD_SCENARIO"
+MAX_CITIZENS_ENV = "ECOSIM_DASHBOARD_MAX_CITIZENS"
+GUIDED_ENV = "ECOSIM_DASHBOARD_GUIDED"
 DEFAULT_PORT = 8765
+CULL_TIMEOUT = "2m"
+"""How long the server keeps the session of a page whose connection is lost (a closed tab's
+session goes at once); a reconnect within this time finds its run again."""
+SERVER_DEFAULTS = {
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+    "SOLARA_THEME_SHOW_BANNER": "False",  # no "This website runs on Solara" on a projector
+    "SOLARA_THEME_LOADER": "plain",
+    "SOLARA_THEME_TITLE": "Social-innovation ecosystem",
+    "SOLARA_KERNEL_CULL_TIMEOUT": CULL_TIMEOUT,
+}
+"""Solara settings for the classroom server; a value already in the environment wins
+(except telemetry, always off)."""
 
 
 def _port(value: str) -> int:
@@ -37,6 +54,20 @@ def _port(value: str) -> int:
     return port
 
 
+def _max_citizens(value: str) -> int:
+    from ..levers import LEVERS
+
+    lever = LEVERS["n_citizens"]
+    allowed = f"--max-citizens must be a whole number in [1000, {int(lever.high)}], got {value!r}"
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(allowed) from None
+    if not 1000 <= number <= lever.high:
+        raise argparse.ArgumentTypeError(allowed)
+    return number
+
+
 def register(subparsers) -> None:
     """Add the ``dashboard`` sub-command to ``ecosim``."""
     d = subparsers.add_parser(
@@ -47,6 +78,11 @@ def register(subparsers) -> None:
     d.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only)")
     d.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
+    d.add_argument("--max-citizens", type=_max_citizens, default=None, metavar="N",
+                   help="largest region a page may build (default 20,000; each session at that size "
+                        "holds about 60 MB: see docs/dashboard.md)")
+    d.add_argument("--no-guide", action="store_true",
+                   help="start pages with the guided lesson switched off (the page has a switch too)")
     d.set_defaults(func=cmd_dashboard)
 
 
@@ -56,14 +92,22 @@ def server_command(host: str, port: int) -> list[str]:
             "--production", "--no-open"]
 
 
-def server_env(scenario: str | os.PathLike | None, base: dict | None = None) -> dict[str, str]:
-    """Environment for the server: telemetry off, the scenario path if any."""
+def server_env(scenario: str | os.PathLike | None, base: dict | None = None, max_citizens: int | None = None,
+               guided: bool = True) -> dict[str, str]:
+    """Environment for the server: :data:`SERVER_DEFAULTS`, the scenario path if any, the
+    population cap and the lesson switch."""
     env = dict(os.environ if base is None else base)
+    for key, value in SERVER_DEFAULTS.items():
+        env.setdefault(key, value)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     if scenario:
         env[SCENARIO_ENV] = str(Path(scenario).resolve())
     else:
         env.pop(SCENARIO_ENV, None)
+    if max_citizens is not None:
+        env[MAX_CITIZENS_ENV] = str(int(max_citizens))
+    if not guided:
+        env[GUIDED_ENV] = "0"
     return env
 
 
@@ -102,7 +146,13 @@ def cmd_dashboard(args) -> int:
               file=sys.stderr)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"ecosim dashboard: serving at http://{shown}:{args.port}/ (Ctrl-C to stop)", flush=True)
-    return serve(server_command(args.host, args.port), server_env(args.scenario))
+    env = server_env(args.scenario, max_citizens=getattr(args, "max_citizens", None),
+                     guided=not getattr(args, "no_guide", False))
+    try:
+        return serve(server_command(args.host, args.port), env)
+    except KeyboardInterrupt:
+        print("\necosim dashboard: stopped", file=sys.stderr)
+        return 130
 
 
 def serve(command: list[str], env: dict[str, str]) -> int:

@@ -51,24 +51,23 @@ SHOCK_COLOURS = {"programme_end": "#d62728", "budget_cut": "#ff7f0e", "keystone_
                  "downturn": "#7f7f7f", "need_surge": "#8c564b"}
 
 CHARTS: dict[str, dict[str, tuple[str, str]]] = {
-    "jobs": {
+    "Jobs": {
         "jobs_subsidised": ("subsidised", "#d62728"),
         "jobs_self_sustaining": ("self-sustaining", "#2ca02c"),
         "jobs_intermediary": ("intermediaries", "#7f7f7f"),
     },
-    "organisations by kind": {f"orgs_{k}": (k.replace("_", " "), c) for k, c in KIND_COLOURS.items()},
-    "adoption per domain (share of those in need)": {
-        f"adoption_{d}": (d.replace("_", " "), c) for d, c in DOMAIN_COLOURS.items()},
-    "need": {
-        "unmet_need": ("unmet need (mean, 0-1)", "#d62728"),
+    "Organisations by kind": {f"orgs_{k}": (k.replace("_", " "), c) for k, c in KIND_COLOURS.items()},
+    "Adoption per domain": {f"adoption_{d}": (d.replace("_", " "), c) for d, c in DOMAIN_COLOURS.items()},
+    "Need": {
+        "unmet_need": ("unmet need (mean)", "#d62728"),
         "need_met_share": ("needs served (share)", "#2ca02c"),
     },
-    "citizens": {
-        "participation": ("participation (share / month)", "#1f77b4"),
+    "Citizens": {
+        "participation": ("taking part (share)", "#1f77b4"),
         "capacity_mean": ("capacity (mean)", "#ff7f0e"),
-        "capacity_gini": ("capacity Gini", "#7f7f7f"),
+        "capacity_gini": ("inequality (Gini)", "#7f7f7f"),
     },
-    "money (M KRW)": {
+    "Money": {
         "budget_in": ("budget this month", "#1f77b4"),
         "social_fund": ("social fund", "#2ca02c"),
         "project_account": ("project account", "#9467bd"),
@@ -76,12 +75,18 @@ CHARTS: dict[str, dict[str, tuple[str, str]]] = {
 }
 """Chart title -> {measure: (legend label, colour)}; every key is a model measure."""
 
-CHART_PAIRS: tuple[tuple[str, str], ...] = (
-    ("jobs", "organisations by kind"),
-    ("adoption per domain (share of those in need)", "need"),
-    ("citizens", "money (M KRW)"),
-)
-"""The dashboard shows the charts two by two, one figure per pair."""
+CHART_UNITS: dict[str, str] = {
+    "Jobs": "jobs",
+    "Organisations by kind": "organisations",
+    "Adoption per domain": "share of citizens in need (0-1)",
+    "Need": "share or mean (0-1)",
+    "Citizens": "share or mean (0-1)",
+    "Money": "M KRW",
+}
+"""Chart title -> y-axis label (the unit of its measures, from ``measures.MEASURES``)."""
+
+REFERENCE_STYLES = ("--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
+"""Line style of the 1st, 2nd, ... earlier run drawn as faint reference curves."""
 
 
 class NetworkLayout:
@@ -134,11 +139,15 @@ def community_adoption(model) -> np.ndarray:
     return np.bincount(pop.community, using, pop.n_communities) / np.maximum(pop.community_size, 1)
 
 
-SHARE_CHARTS = {"adoption per domain (share of those in need)", "need", "citizens"}
+SHARE_CHARTS = {"Adoption per domain", "Need", "Citizens"}
 """Charts whose measures are shares: their y axis stops at 1."""
 
-FIGSIZE = (6.0, 3.7)
-DPI = 96
+FIGSIZE = (3.6, 2.5)
+"""Size of one dashboard tile (inches): a third of the chart area of a 1280 x 720 screen."""
+DPI = 100
+FONT = {"title": 10.5, "label": 8.5, "tick": 8.0, "legend": 7.5, "note": 7.0}
+"""Font sizes (pt) in a tile; the page scales tiles with the screen, so type grows on a
+1920 x 1080 projector."""
 
 
 def _nice_top(value: float, cap: float | None) -> float:
@@ -184,78 +193,108 @@ class _Blitted:
 
 
 class LiveCharts(_Blitted):
-    """Panels of :data:`CHARTS` side by side, redrawn cheaply each month.
+    """One panel of :data:`CHARTS`, redrawn cheaply each month, with earlier runs as faint
+    reference curves.
 
     Args:
-        titles: keys of :data:`CHARTS`, one panel each.
+        title: a key of :data:`CHARTS`.
         horizon: months on the x axis (the axis grows if the run goes further).
+        references: earlier runs, each with ``label`` and ``series`` (measure -> values);
+            drawn faint, in the measure's colour, one line style per run, labelled at their end.
+        axis_tops: chart title -> y axis top, shared by every chart of a session; the top only
+            grows, so the scale stays fixed across runs until the owner clears the dict.
+        figsize, dpi: the picture's size.
     """
 
-    def __init__(self, titles: tuple[str, ...], horizon: int = 240):
-        super().__init__(Figure(figsize=FIGSIZE, dpi=DPI))
-        self.titles = titles
+    def __init__(self, title: str, horizon: int = 240, references: Iterable = (),
+                 axis_tops: dict[str, float] | None = None, figsize: tuple[float, float] = FIGSIZE,
+                 dpi: int = DPI):
+        super().__init__(Figure(figsize=figsize, dpi=dpi))
+        self.title = title
         self.horizon = max(int(horizon), 1)
-        self.axes = self.fig.subplots(1, len(titles), squeeze=False)[0]
-        self.lines: list[list[tuple[str, Line2D]]] = []
-        self.tops = [1.0] * len(titles)
+        self.axis_tops = {} if axis_tops is None else axis_tops
+        self.references = list(references)
         self._marks: tuple = ()
         self._marker_artists: list = []
-        for ax, title in zip(self.axes, titles):
-            row = []
-            for key, (label, colour) in CHARTS[title].items():
-                (line,) = ax.plot([], [], color=colour, lw=1.3, label=label, animated=True)
-                row.append((key, line))
-            self.lines.append(row)
-            ax.set_xlim(0, self.horizon)
-            ax.set_ylim(0, 1.0)
-            ax.set_title(title, fontsize=8.5)
-            ax.set_xlabel("month", fontsize=7)
-            ax.tick_params(labelsize=7)
-            ax.grid(alpha=0.25)
-            ax.legend(fontsize=6, loc="upper left", frameon=False, ncol=2 if len(row) > 4 else 1)
-        self.fig.subplots_adjust(left=0.07, right=0.985, top=0.91, bottom=0.13, wspace=0.22)
+        ax = self.ax = self.fig.add_subplot()
+        series = CHARTS[title]
+        self.lines: list[tuple[str, Line2D]] = []
+        for key, (label, colour) in series.items():
+            (line,) = ax.plot([], [], color=colour, lw=1.6, label=label, animated=True)
+            self.lines.append((key, line))
+        high = self.axis_tops.get(title, 0.0)
+        for i, ref in enumerate(self.references):
+            style = REFERENCE_STYLES[i % len(REFERENCE_STYLES)]
+            ends = []
+            for key, (_, colour) in series.items():
+                y = np.asarray(ref.series.get(key, ()), dtype=float)
+                if y.size:
+                    ax.plot(np.arange(y.size), y, color=colour, lw=1.0, ls=style, alpha=0.45)
+                    high = max(high, float(np.nanmax(y)))
+                    ends.append((float(y[-1]), y.size - 1))
+            if ends:
+                y_end, x_end = max(ends)
+                ax.annotate(ref.label, (x_end, y_end), xytext=(2, 2 + 7 * i), textcoords="offset points",
+                            fontsize=FONT["note"] - 0.5, color="#555555", ha="right" if x_end > 0.4 * self.horizon
+                            else "left", va="bottom")
+        self.cap = 1.0 if title in SHARE_CHARTS else None
+        self.top = _nice_top(high, self.cap) if high > 0 else 1.0
+        self.axis_tops[title] = max(self.axis_tops.get(title, 0.0), self.top)
+        ax.set_xlim(0, self.horizon)
+        ax.set_ylim(0, self.top)
+        ax.set_title(title, fontsize=FONT["title"], loc="left", pad=3)
+        ax.set_xlabel("month", fontsize=FONT["label"], labelpad=1)
+        ax.set_ylabel(CHART_UNITS[title], fontsize=FONT["label"])
+        ax.tick_params(labelsize=FONT["tick"], pad=1)
+        ax.grid(alpha=0.25)
+        ncol = 3 if len(series) > 3 else len(series)
+        rows = math.ceil(len(series) / ncol)
+        self.fig.legend(handles=[line for _, line in self.lines], loc="lower center", ncol=ncol,
+                        fontsize=FONT["legend"], frameon=False, handlelength=1.2, columnspacing=0.8,
+                        borderaxespad=0.1, handletextpad=0.4)
+        bottom = 0.2 + 0.07 * rows
+        self.fig.subplots_adjust(left=0.15, right=0.97, top=0.9, bottom=bottom)
+        if self.references:
+            self.fig.text(0.99, 0.975, "faint: earlier runs", fontsize=FONT["note"], color="#555555",
+                          ha="right", va="top")
 
     def frame(self, model, lever_log: Iterable[tuple] = ()) -> bytes:
-        """PNG of the charts for the model's measures so far."""
+        """PNG of the chart for the model's measures so far."""
         data = model.datacollector.model_vars
         n = len(data["jobs_total"])
         x = np.arange(n)
         stale = self._background is None
+        ax = self.ax
         if n - 1 > self.horizon:
             self.horizon = int(1.5 * self.horizon)
-            for ax in self.axes:
-                ax.set_xlim(0, self.horizon)
+            ax.set_xlim(0, self.horizon)
             stale = True
-        drawn = []
-        for i, (ax, title, row) in enumerate(zip(self.axes, self.titles, self.lines)):
-            high = 0.0
-            for key, line in row:
-                y = np.asarray(data[key], dtype=float)
-                line.set_data(x, y)
-                drawn.append(line)
-                if y.size:
-                    high = max(high, float(np.nanmax(y)))
-            cap = 1.0 if title in SHARE_CHARTS else None
-            if high > self.tops[i] or (stale and high > 0):
-                self.tops[i] = max(_nice_top(high, cap), self.tops[i] if not stale else 0.0) or 1.0
-                ax.set_ylim(0, self.tops[i])
-                stale = True
+        high = 0.0
+        for key, line in self.lines:
+            y = np.asarray(data[key], dtype=float)
+            line.set_data(x, y)
+            if y.size:
+                high = max(high, float(np.nanmax(y)))
+        if high > self.top:
+            self.top = _nice_top(high, self.cap)
+            self.axis_tops[self.title] = max(self.axis_tops.get(self.title, 0.0), self.top)
+            ax.set_ylim(0, self.top)
+            stale = True
         marks = (tuple(model.shock_log), tuple(step for step, *_ in lever_log))
         if marks != self._marks:
             for artist in self._marker_artists:
                 artist.remove()
             self._marker_artists = []
-            for ax in self.axes:
-                for step, kind in marks[0]:
-                    self._marker_artists.append(ax.axvline(step, color=SHOCK_COLOURS.get(kind, "#7f7f7f"),
-                                                           ls="--", lw=1.1, alpha=0.85))
-                for step in sorted(set(marks[1])):
-                    self._marker_artists.append(ax.axvline(step, color="#555555", ls=":", lw=1.0))
+            for step, kind in marks[0]:
+                self._marker_artists.append(ax.axvline(step, color=SHOCK_COLOURS.get(kind, "#7f7f7f"),
+                                                       ls="--", lw=1.2, alpha=0.85))
+            for step in sorted(set(marks[1])):
+                self._marker_artists.append(ax.axvline(step, color="#555555", ls=":", lw=1.0))
             self._marks = marks
             stale = True
         if stale:
             self._redraw_background()
-        return self._encode(drawn)
+        return self._encode([line for _, line in self.lines])
 
 
 class LiveNetwork(_Blitted):
@@ -267,30 +306,34 @@ class LiveNetwork(_Blitted):
     partnerships between organisations.
     """
 
-    def __init__(self, layout: NetworkLayout, name: str = ""):
-        super().__init__(Figure(figsize=FIGSIZE, dpi=DPI))
+    def __init__(self, layout: NetworkLayout, name: str = "", figsize: tuple[float, float] = FIGSIZE,
+                 dpi: int = DPI):
+        super().__init__(Figure(figsize=figsize, dpi=dpi))
         self.layout = layout
         self.name = name
-        self.ax = ax = self.fig.add_axes((0.0, 0.0, 0.72, 0.88))
+        self.ax = ax = self.fig.add_axes((0.0, 0.0, 0.6, 0.84))
         ax.set_axis_off()
         cxy = layout.community_xy
         pad = layout.ring * 1.3
         ax.set_xlim(cxy[:, 0].min() - pad, cxy[:, 0].max() + pad)
         ax.set_ylim(cxy[:, 1].min() - pad, cxy[:, 1].max() + pad)
-        handles = [Line2D([], [], ls="", marker="D" if k == "intermediary" else "o", color=c,
+        handles = [Line2D([], [], ls="", marker="D" if k == "intermediary" else "o", color=c, markersize=5,
                           markeredgecolor="black" if k == "intermediary" else c, label=k.replace("_", " "))
                    for k, c in KIND_COLOURS.items()]
         handles.append(Line2D([], [], color="#444444", label="partnership"))
         handles.append(Line2D([], [], color="#d62728", ls="--", lw=0.8, label="serves community"))
-        self.fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.72, 0.9), fontsize=7,
-                        frameon=False, title="organisations (size ~ jobs)", title_fontsize=7)
-        cax = self.fig.add_axes((0.75, 0.2, 0.21, 0.03))
+        # The legend and colour bar sit in their own column (figure coordinates), so they are
+        # never clipped whatever the network looks like.
+        self.fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.6, 0.86), fontsize=FONT["note"],
+                        frameon=False, title="organisations (size ~ jobs)", title_fontsize=FONT["note"],
+                        handlelength=1.2, handletextpad=0.4, labelspacing=0.25, borderaxespad=0.0)
+        cax = self.fig.add_axes((0.63, 0.09, 0.33, 0.035))
         cb = self.fig.colorbar(ScalarMappable(Normalize(0.0, 1.0), "YlGn"), cax=cax, orientation="horizontal")
-        cb.ax.tick_params(labelsize=6)
-        cb.set_label("community (size ~ residents):\nshare using a solution", fontsize=7)
-        if name:
-            self.fig.text(0.01, 0.975, name, fontsize=9, ha="left", va="center", weight="bold")
-        self.title = self.fig.text(0.01, 0.925, "", fontsize=8.5, ha="left", va="center", animated=True)
+        cb.ax.tick_params(labelsize=FONT["note"] - 0.5, pad=1)
+        cb.ax.set_title("communities: share using\na solution (size ~ residents)", fontsize=FONT["note"], pad=2)
+        self.fig.text(0.01, 0.975, "Network" + (f": {name}" if name else ""), fontsize=FONT["title"] - 1,
+                      ha="left", va="top")
+        self.title = self.fig.text(0.01, 0.89, "", fontsize=FONT["label"], ha="left", va="center", animated=True)
         self._dynamic: list = []
 
     def frame(self, model) -> bytes:
@@ -330,7 +373,7 @@ class LiveNetwork(_Blitted):
                                   zorder=5, animated=True))
         jobs = sum(o.jobs for o in orgs)
         self.title.set_text(f"month {model.steps}: {len(orgs)} organisations, {jobs} jobs, "
-                            f"{len(model.partnerships)} partnerships")
+                            f"{len(model.partnerships)} partners")
         self._dynamic = dyn
         return self._encode([*dyn, self.title])
 
@@ -344,11 +387,10 @@ def network_figure(model, layout: NetworkLayout | None = None, name: str = "") -
     return live.fig
 
 
-def charts_figure(model, titles: tuple[str, ...], horizon: int | None = None) -> Figure:
-    """Stand-alone chart panels of the model's measures so far (for notebooks)."""
-    live = LiveCharts(titles, horizon or len(model.datacollector.model_vars["jobs_total"]) - 1)
+def charts_figure(model, title: str, horizon: int | None = None) -> Figure:
+    """A stand-alone chart of the model's measures so far (for notebooks)."""
+    live = LiveCharts(title, horizon or len(model.datacollector.model_vars["jobs_total"]) - 1)
     live.frame(model)
-    for row in live.lines:
-        for _, line in row:
-            line.set_animated(False)
+    for _, line in live.lines:
+        line.set_animated(False)
     return live.fig
