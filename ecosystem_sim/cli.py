@@ -112,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions():
     """Sub-commands that live with their own layer (experiments, dashboard, benchmark)."""
     regs = []
-    for mod in ("ecosystem_sim.experiments.cli", "ecosystem_sim.viz.dashboard_cli", "ecosystem_sim.bench"):
+    # The calibration layer comes after the experiments: it adds --posterior to `sweep` as well.
+    for mod in ("ecosystem_sim.experiments.cli", "ecosystem_sim.viz.dashboard_cli", "ecosystem_sim.bench",
+                "ecosystem_sim.calibration.cli"):
         try:
             module = __import__(mod, fromlist=["register"])
         except ImportError:
@@ -166,6 +168,9 @@ def cmd_run(args) -> int:
     from .viz.plots import run_figures
 
     sc = _scenario(args.scenario, args)
+    vary = _posterior(args)
+    if vary is not None:
+        sc = vary(sc, args.seed)
     out = Path(args.out or f"results/run-{sc.name}-{args.seed}")
     steps = int(sc.steps)
     total = steps * (2 if sc.shocks and not args.no_twin else 1)
@@ -195,12 +200,23 @@ def cmd_compare(args) -> int:
     names = [s.name for s in scs]
     if len(set(names)) != len(names):
         raise UsageError(f"scenario names must differ, got {names}: set name = \"...\" in the files")
-    tables = compare(scs, args.replicates, Path(args.out), root_seed=args.seed, workers=args.workers)
+    tables = compare(scs, args.replicates, Path(args.out), root_seed=args.seed, workers=args.workers,
+                     vary=_posterior(args))
     print(f"wrote {args.out}/report.md, table.csv, resilience.csv, diffusion.csv, runs.csv and figures")
     final = tables["final"].set_index("measure")
     cols = [c for c in final.columns if c.endswith("_mean")]
     print(final.loc[["jobs_self_sustaining", "orgs_alive", "need_met_share", "participation"], cols].round(3).to_string())
     return 0
+
+
+def _posterior(args):
+    """``--posterior DIR`` (added by the calibration layer): (scenario, seed) -> scenario, or None."""
+    folder = getattr(args, "posterior", None)
+    if not folder:
+        return None
+    from .calibration.posterior import load_posterior
+
+    return load_posterior(folder)
 
 
 def cmd_levers(args) -> int:
