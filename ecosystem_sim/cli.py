@@ -127,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions():
     """Sub-commands that live with their own layer (experiments, dashboard, benchmark)."""
     regs = []
+    # The calibration layer comes after the experiments: it adds --posterior to `sweep` as well.
     for mod in ("ecosystem_sim.experiments.cli", "ecosystem_sim.experiments.screening",
-                "ecosystem_sim.viz.dashboard_cli", "ecosystem_sim.bench"):
+                "ecosystem_sim.viz.dashboard_cli", "ecosystem_sim.bench", "ecosystem_sim.calibration.cli"):
         try:
             module = __import__(mod, fromlist=["register"])
         except ImportError:
@@ -189,6 +190,9 @@ def cmd_run(args) -> int:
     from .viz.plots import run_figures
 
     sc = _scenario(args.scenario, args)
+    vary = _posterior(args)
+    if vary is not None:
+        sc = vary(sc, args.seed)
     if args.out:
         out = Path(args.out)
     else:
@@ -225,12 +229,22 @@ def cmd_compare(args) -> int:
     if len(set(names)) != len(names):
         raise UsageError(f"scenario names must differ, got {names}: set name = \"...\" in the files")
     tables = compare(scs, args.replicates, Path(args.out), root_seed=args.seed, workers=args.workers,
-                     overwrite=args.overwrite, max_runs=args.max_runs)
+                     overwrite=args.overwrite, max_runs=args.max_runs, vary=_posterior(args))
     print(f"wrote {args.out}/report.md, table.csv, resilience.csv, diffusion.csv, runs.csv and figures")
     final = tables["final"].set_index("measure")
     cols = [c for c in final.columns if c.endswith("_mean")]
     print(final.loc[["jobs_self_sustaining", "orgs_alive", "need_met_share", "participation"], cols].round(3).to_string())
     return 0
+
+
+def _posterior(args):
+    """``--posterior DIR`` (added by the calibration layer): (scenario, seed) -> scenario, or None."""
+    folder = getattr(args, "posterior", None)
+    if not folder:
+        return None
+    from .calibration.posterior import load_posterior
+
+    return load_posterior(folder)
 
 
 def cmd_levers(args) -> int:

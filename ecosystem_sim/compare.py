@@ -64,8 +64,12 @@ def ci95(values: pd.Series) -> tuple[float, float, float]:
 def compare(scenarios: list[Scenario], replicates: int, out: Path, root_seed: int = 0,
             steps: int | None = None, workers: int = 1, progress: bool = True,
             executor: Executor | None = None, overwrite: bool = False,
-            max_runs: int | None = None) -> dict[str, pd.DataFrame]:
+            max_runs: int | None = None, vary=None) -> dict[str, pd.DataFrame]:
     """Run every scenario on the same replicate seeds and write tables and figures to ``out``.
+
+    ``vary(scenario, seed) -> scenario`` (optional, e.g. a calibration posterior) changes each
+    replicate's scenario as a function of its seed only, so replicate *i* of every scenario gets
+    the same change (common random numbers) and finished runs are still found again.
 
     Refuses (:class:`~ecosystem_sim.guards.Refused`) before any work a job above the run, memory or
     disk limits (``max_runs``, see :func:`~ecosystem_sim.guards.check_budget`) or an ``out`` that
@@ -96,7 +100,7 @@ def compare(scenarios: list[Scenario], replicates: int, out: Path, root_seed: in
                         (p / f).unlink(missing_ok=True)
                     p.rmdir()
             raise
-        return _compare(scenarios, replicates, out, root_seed, steps, workers, progress, executor, tqdm)
+        return _compare(scenarios, replicates, out, root_seed, steps, workers, progress, executor, tqdm, vary)
 
 
 def _measure_names() -> tuple[str, ...]:
@@ -105,15 +109,16 @@ def _measure_names() -> tuple[str, ...]:
     return tuple(MEASURES)
 
 
-def _compare(scenarios, replicates, out, root_seed, steps, workers, progress, executor, tqdm):
+def _compare(scenarios, replicates, out, root_seed, steps, workers, progress, executor, tqdm, vary=None):
     seeds = seeds_for(root_seed, replicates)
     jobs = []
     runs_dir = out / "runs"
     for sc in scenarios:
         n_steps = int(sc.steps if steps is None else steps)
         for rep, seed in enumerate(seeds):
-            stem = runs_dir / f"{guards.safe_name(sc.name)}-{rep:03d}-{run_key(sc, seed, n_steps)}"
-            jobs.append((sc, rep, seed, n_steps, guards.inside(runs_dir, stem)))
+            run_sc = vary(sc, seed) if vary is not None else sc
+            stem = runs_dir / f"{guards.safe_name(sc.name)}-{rep:03d}-{run_key(run_sc, seed, n_steps)}"
+            jobs.append((run_sc, rep, seed, n_steps, guards.inside(runs_dir, stem)))
     todo = [j for j in jobs if not (j[4].with_suffix(".json")).exists()]
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="runs", unit="run", disable=not progress)
     own = executor is None and workers > 1 and len(todo) > 1
@@ -136,7 +141,7 @@ def _compare(scenarios, replicates, out, root_seed, steps, workers, progress, ex
         if own:
             pool.shutdown(cancel_futures=True)
     with guards.stage_inside(out) as stage:
-        tables = _tables(scenarios, jobs, seeds, stage, root_seed)
+        tables = _tables(scenarios, jobs, seeds, stage, root_seed, getattr(vary, "description", None))
         files = guards.move_files_into(stage, out)
     marker = guards.read_marker(out) or {}
     guards.write_marker(out, "compare", sorted(set(marker.get("files", [])) | set(files) | {"runs"}))
@@ -159,7 +164,7 @@ def _save_run(stem: Path, measures: pd.DataFrame, summary: dict, name: str, rep:
                 t.unlink(missing_ok=True)
 
 
-def _tables(scenarios, jobs, seeds, out: Path, root_seed: int) -> dict[str, pd.DataFrame]:
+def _tables(scenarios, jobs, seeds, out: Path, root_seed: int, varied: str | None = None) -> dict[str, pd.DataFrame]:
     from .viz.plots import band_figure, resilience_figure
 
     runs = pd.concat([pd.read_csv(stem.with_suffix(".csv")) for *_, stem in jobs], ignore_index=True)
@@ -215,7 +220,7 @@ def _tables(scenarios, jobs, seeds, out: Path, root_seed: int) -> dict[str, pd.D
     shocks = scenarios[0].shocks
     band_figure(runs, KEY_MEASURES, out / "comparison.png", " vs ".join(names), shocks)
     manifest = {"scenarios": [sc.to_dict() for sc in scenarios], "root_seed": root_seed, "seeds": seeds,
-                "replicates": len(seeds), "provenance": provenance()}
+                "replicates": len(seeds), "parameter_draws": varied, "provenance": provenance()}
     (out / "summary.json").write_text(json.dumps(manifest, indent=1))
     _report(out, names, final, resilience, diff_table, manifest)
     return {"runs": runs, "final": final, "resilience": resilience, "diffusion": diff_table}
@@ -225,7 +230,9 @@ def _report(out: Path, names, final: pd.DataFrame, resilience: pd.DataFrame, dif
             manifest: dict) -> None:
     lines = [f"# Comparison: {' vs '.join(names)}", "",
              f"{manifest['replicates']} replicates per scenario on the same seeds (root seed "
-             f"{manifest['root_seed']}); means over the last 12 months, 95 % t-intervals over replicates.", "",
+             f"{manifest['root_seed']}); means over the last 12 months, 95 % t-intervals over replicates"
+             + (f" ({manifest['parameter_draws']}: the intervals include parameter uncertainty)"
+                if manifest.get("parameter_draws") else "") + ".", "",
              "![comparison](comparison.png)", "", "## Final state", ""]
     show = final[final.measure.isin(KEY_MEASURES)]
     lines.append(show.to_markdown(index=False, floatfmt=".3g"))
