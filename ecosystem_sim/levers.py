@@ -278,7 +278,7 @@ _ROWS: list[Lever] = [
     _b("complaint_floor", "0-1", 0.3, 0.0, 1.0,
        "How visible the need of a citizen with no capital is, relative to one with full capital (visible need leans to those who complain)."),
     _b("call_interval", "months", 12, 1, 60, "Months between calls for projects.", "001 talk 1: single-year regional calls", integer=True),
-    _b("issues_per_10000", "issues / 10,000 citizens / year", 40.0, 0.0, 200.0, "Local issues submitted to a call.",
+    _b("issues_per_10000", "issues / 10,000 citizens / year", 10.0, 0.0, 200.0, "Local issues submitted to a call.",
        "001 talk 2: 82 issues submitted nationally"),
     _b("shortlist_share", "share 0-1", 0.26, 0.01, 1.0, "Share of submitted issues shortlisted.", "001 talk 2: 82 → 21"),
     _b("proposals_per_issue", "proposals / issue", 3.7, 0.0, 20.0, "Organisations proposing per shortlisted issue.", "001 talk 2: 21 issues → 77 researcher proposals"),
