@@ -1,9 +1,19 @@
 """Patterns from the sources that must EMERGE from the mechanisms (pattern-oriented modelling).
 
-Each test runs at least 10 seeds and applies a one-sided statistical test on paired
-(same-seed) or independent samples. Nothing in the model branches on a regime's name: the
-scenarios differ only in lever values. If a pattern stopped emerging, the test would fail and
-the result would be reported, not forced (see docs/ODD.md, 'Results of the pattern tests').
+Honest-test rules (issues 8 and 9):
+
+* **Fresh seeds.** ``SEEDS`` (1000-1011) were never used while the mechanisms were developed
+  or their defaults chosen (development used seeds 0-20).
+* **Thresholds stated before looking.** Every effect-size bound below was written from the
+  sources' claim before these seeds were run; none was changed after.
+* **Paired data, paired tests.** Runs of two settings on the same seed are compared with the
+  Wilcoxon signed-rank test; a shocked run is compared with its no-shock twin.
+* **Multiple comparisons.** Four primary patterns are tested; each uses Bonferroni's
+  ``ALPHA = 0.05 / 4`` so that the family-wise error is at most 5 %.
+* **A pattern that does not emerge is reported, not forced**: it is marked
+  ``xfail(strict=True)`` with the measured numbers, so it fails loudly the day it starts to
+  emerge (and docs/ODD.md §1.5 must then be updated).
+* P1's check is also run with the mechanism it depends on switched off, and must then fail.
 """
 
 from __future__ import annotations
@@ -18,65 +28,79 @@ from scipy import stats
 from ecosystem_sim.run import run_one
 from ecosystem_sim.scenario import load_scenario
 
-SEEDS = list(range(12))
-ALPHA = 0.01
+pytestmark = pytest.mark.slow
+
+SEEDS = list(range(1000, 1012))
+ALPHA = 0.05 / 4
 
 
 def _map(fn, items):
-    # The pattern runs are independent; two processes keep the suite quick on two cores.
-    # spawn, not fork: the pytest-xdist worker that runs this has threads of its own.
+    # Independent runs on two processes; spawn, not fork (the xdist worker has threads).
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(fn, items))
 
 
-def _programme_end(seed: int) -> dict:
-    sc = load_scenario("scenarios/job_creation_programme_end.toml", {"steps": 150})
+# ---------------------------------------------------------------- P1: support that ends when the money ends
+def _programme_end(args: tuple[int, dict]) -> dict:
+    seed, over = args
+    sc = load_scenario("scenarios/job_creation_programme_end.toml", {"steps": 168, **over})
     r = run_one(sc, seed)
     end = sc.shocks[0].step
     return {
-        "subsidised_before_programme": r.measures.jobs_subsidised[0],
-        "subsidised_during": r.measures.jobs_subsidised[12:end].mean(),
-        "subsidised_after": r.measures.jobs_subsidised[end + 24:].mean(),
         "orgs_after": r.measures.orgs_alive[end + 12:end + 48].mean(),
         "orgs_after_twin": r.twin.orgs_alive[end + 12:end + 48].mean(),
+        "subsidised_during": r.measures.jobs_subsidised[12:end].mean(),
+        "subsidised_after": r.measures.jobs_subsidised[end + 24:].mean(),
     }
 
 
-def test_job_creation_subsidised_jobs_rise_then_organisations_exit_after_the_programme():
-    rows = _map(_programme_end, SEEDS)
-    during = np.array([r["subsidised_during"] for r in rows])
-    before = np.array([r["subsidised_before_programme"] for r in rows])
-    after = np.array([r["subsidised_after"] for r in rows])
-    assert stats.wilcoxon(during, before, alternative="greater").pvalue < ALPHA
-    assert stats.wilcoxon(during, after, alternative="greater").pvalue < ALPHA
-    # Organisations alive in the three years after the end, against the no-shock twin (same seed).
+def p1_holds(over: dict) -> tuple[bool, str]:
+    """000: 'support and benefit' ends when the money ends. After the job-creation programme
+    ends, at least 10 % fewer organisations are alive (years 1-4 after) than in the no-shock
+    twin, on the paired test at ALPHA."""
+    rows = _map(_programme_end, [(s, over) for s in SEEDS])
     shocked = np.array([r["orgs_after"] for r in rows])
     twin = np.array([r["orgs_after_twin"] for r in rows])
-    assert stats.wilcoxon(twin, shocked, alternative="greater").pvalue < ALPHA
+    p = stats.wilcoxon(twin, shocked, alternative="greater").pvalue if np.any(twin != shocked) else 1.0
+    drop = 1.0 - shocked.mean() / twin.mean()
+    return bool(p < ALPHA and drop >= 0.10), f"p = {p:.4g}, drop = {drop:.3f}"
 
 
+def test_p1_organisations_exit_when_the_subsidy_programme_ends():
+    ok, why = p1_holds({})
+    assert ok, why
+
+
+def test_p1_fails_without_subsidy_seeking_entry():
+    """The mechanism P1 rests on: social enterprises set up to capture wage subsidies. With
+    that entry switched off and no wage subsidies to hold jobs, P1's check must not pass."""
+    ok, why = p1_holds({"subsidy_entry_rate": 0.0, "share_wage_subsidy": 0.0})
+    assert not ok, f"P1 still 'holds' with its mechanism off ({why}): the test cannot tell"
+
+
+# ---------------------------------------------------------------- P2: R&D without follow-up is not distributed
 def _rd(seed: int) -> dict:
+    # Problem definition held fixed: both runs are rd_only's levers except follow-up and procurement.
     out = {}
-    for name in ("rd_only", "rd_with_followup"):
-        m = run_one(load_scenario(f"scenarios/{name}.toml", {"steps": 180}), seed).measures
-        out[name] = m.need_met_share.iloc[-12:].mean()
-        out[name + "_per_solution"] = m.adopters.iloc[-1] / max(m.solutions_created.iloc[-1], 1)
+    for label, over in (("rd_only", {}), ("followup", {"followup_share": 0.4, "share_procurement": 0.15})):
+        m = run_one(load_scenario("scenarios/rd_only.toml", {"steps": 180, **over}), seed, twin=False).measures
+        out[label] = m.adopters.iloc[-12:].mean() / max(m.solutions_created.iloc[-1], 1)
     return out
 
 
-def test_rd_without_followup_or_citizen_problem_definition_is_rarely_adopted():
+def test_p2_followup_after_rd_multiplies_users_per_solution():
+    """001 talk 2: an R&D result with no local adoption budget reaches almost no users. Users
+    per solution created with follow-up and procurement are at least twice those of R&D alone
+    (ratio of means), on the paired test at ALPHA."""
     rows = _map(_rd, SEEDS)
     only = np.array([r["rd_only"] for r in rows])
-    full = np.array([r["rd_with_followup"] for r in rows])
-    assert stats.wilcoxon(full, only, alternative="greater").pvalue < ALPHA
-    per_only = np.array([r["rd_only_per_solution"] for r in rows])
-    per_full = np.array([r["rd_with_followup_per_solution"] for r in rows])
-    assert stats.wilcoxon(per_full, per_only, alternative="greater").pvalue < ALPHA
-    # 'Rarely': R&D alone serves well under a third of the needs that follow-up reaches.
-    assert only.mean() < full.mean() / 3 + 1e-12 or pytest.fail(
-        f"R&D only serves {only.mean():.3f} of needs vs {full.mean():.3f} with follow-up")
+    follow = np.array([r["followup"] for r in rows])
+    p = stats.wilcoxon(follow, only, alternative="greater").pvalue
+    ratio = follow.mean() / max(only.mean(), 1e-12)
+    assert p < ALPHA and ratio >= 2.0, f"p = {p:.4g}, users per solution {follow.mean():.1f} vs {only.mean():.1f}"
 
 
+# ---------------------------------------------------------------- P3: riding through a budget cut
 def _budget_cut(seed: int) -> dict:
     out = {}
     for name in ("job_creation", "citizen_led"):
@@ -87,34 +111,38 @@ def _budget_cut(seed: int) -> dict:
     return out
 
 
-# Asserted for total jobs and organisations alive. Not asserted, and reported in docs/ODD.md §1.5:
-# needs served (citizen-led loses less on average, but job creation serves so few needs that its
-# ratio to the twin is noisy: p = 0.2 over these 12 seeds) and self-sustaining jobs (citizen-led
-# loses MORE of them: its firms' income depends more on the budget, through procurement and the
-# sales that budget-funded outreach brings; job creation's firms earn in outside markets).
-@pytest.mark.parametrize("measure", ["jobs_total", "orgs_alive"])
-def test_citizen_led_keeps_more_function_after_the_same_funding_shock(measure, budget_cut_rows):
-    jc = np.array([r[("job_creation", measure)] for r in budget_cut_rows])
-    cl = np.array([r[("citizen_led", measure)] for r in budget_cut_rows])
-    assert stats.mannwhitneyu(jc, cl, alternative="greater").pvalue < 0.05
-
-
 @pytest.fixture(scope="module")
 def budget_cut_rows():
     return _map(_budget_cut, SEEDS)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "Does not emerge (seeds 1000-1011, 2026-11-30): citizen-led loses MORE of its needs served after "
+    "a 50 % budget cut (mean integrated loss 0.072 vs 0.046, one-sided p = 0.92). Its diffusion runs "
+    "on budget-funded follow-up, procurement and intermediaries; job creation serves almost no "
+    "needs, so it has little to lose. Reported in docs/ODD.md section 1.5."))
+def test_p3_citizen_led_loses_less_of_its_needs_served_after_a_budget_cut(budget_cut_rows):
+    """000: an endogenous ecosystem with a safety net rides through shocks. After the same 50 %
+    budget cut, the citizen-led preset's integrated loss of needs served (against its twin) is
+    lower than job creation's on the paired test at ALPHA."""
+    jc = np.array([r[("job_creation", "need_met_share")] for r in budget_cut_rows])
+    cl = np.array([r[("citizen_led", "need_met_share")] for r in budget_cut_rows])
+    p = stats.wilcoxon(jc, cl, alternative="greater").pvalue if np.any(jc != cl) else 1.0
+    assert p < ALPHA, f"p = {p:.4g}; mean integrated loss: job creation {jc.mean():.4f}, citizen-led {cl.mean():.4f}"
+
+
+# ---------------------------------------------------------------- P4: S-shaped diffusion driven by imitation
 def _bass(seed: int) -> list[tuple[float, float]]:
     r = run_one(load_scenario("scenarios/citizen_led.toml", {"steps": 180}), seed, twin=False)
     return [(d["bass_p"], d["bass_q"]) for d in r.summary["diffusion"].values() if d["bass_p"] is not None]
 
 
-def test_adoption_follows_an_s_curve_driven_by_imitation():
-    """Bass fits of the per-domain adoption curves: imitation (q) dominates innovation (p), as in
-    the meta-analysis of Sultan, Farley & Lehmann (1990); annualised q falls within the wide
-    spread seen across products (0.1-2 per year)."""
-    fits = [f for rows in _map(_bass, SEEDS) for f in rows]
-    assert len(fits) >= len(SEEDS) * 3, "most domains should diffuse far enough to fit"
+def test_p4_adoption_follows_an_s_curve_driven_by_imitation():
+    """Bass fits of the per-domain adoption curves: imitation (q) exceeds innovation (p) on the
+    paired test at ALPHA, and the median annual q lies within the spread across products
+    (0.1-2 per year; Sultan, Farley & Lehmann 1990: mean 0.38)."""
+    fits = [f for rows in _map(_bass, SEEDS) for f in rows if np.isfinite(f[0]) and np.isfinite(f[1])]
+    assert len(fits) >= len(SEEDS) * 2, f"only {len(fits)} domain curves diffused far enough to fit"
     p = np.array([f[0] for f in fits])
     q = np.array([f[1] for f in fits])
     assert stats.wilcoxon(q, p, alternative="greater").pvalue < ALPHA
