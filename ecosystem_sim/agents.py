@@ -308,6 +308,11 @@ class Intermediary(Organisation):
         """Living labs its staff can run in one call."""
         return self.model.spec.labs_per_fte * self.strength
 
+    def open_labs(self) -> None:
+        """Before a call round: lab capacity builds up between calls (a part-time lab this
+        call is a full one later), up to one call's worth plus one."""
+        self.labs_open = min(self.labs_open + self.labs_per_call(), self.labs_per_call() + 1.0)
+
     def _peer_consulting(self) -> None:
         """Partner organisations learn from the intermediary, more when it has staff to spare."""
         s = self.model.spec
@@ -326,7 +331,9 @@ class Intermediary(Organisation):
         self._peer_consulting()
         income = self.month_income + self.subsidy_income
         self.earned += s.income_smoothing * (income - self.earned)
-        budget = min(self.earned + max(self.cash, 0.0) / s.reserve_months, max(self.cash, 0.0))
+        # Spend the smoothed grant income, plus (or less) the gap to a buffer of reserve_months of it.
+        buffer = s.reserve_months * self.earned
+        budget = min(self.earned + (self.cash - buffer) / s.reserve_months, max(self.cash, 0.0))
         self.fte = max(0.0, budget - s.fixed_cost) / s.wage
         self.pay_out(s.wage * self.fte + s.fixed_cost, "wages_and_running_costs")
         self.last_income, self.last_subsidy = self.month_income, self.subsidy_income

@@ -155,7 +155,7 @@ def relieve_and_pay(model: "EcosystemModel") -> None:
     else:
         pop.need -= s.relief * fits[pop.adopted] * pop.need
     rows = users // n_dom
-    pay = s.price * model.economy * (1.0 + s.price_capital_slope * (pop.capital[rows] - s.capital_mean))
+    pay = s.price * model.economy * np.maximum(0.0, 1.0 + s.price_capital_slope * (pop.capital[rows] - s.capital_mean))
     revenue = np.bincount(ids, pay, minlength=n_sol).tolist()
     for sol in model.solutions:
         if sol.alive and sol.provider is not None and revenue[sol.id] > 0:

@@ -167,9 +167,6 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
     busy = {id(p.lead) for p in model.projects} | {id(t.lead) for t in model.waiting_teams}
     applicants = [o for o in model.organisations() if o.kind != "intermediary" and id(o) not in busy]
     funnel = dict.fromkeys(FUNNEL_STAGES, 0)
-    for broker in model.intermediaries():
-        # Lab capacity builds up between calls (a part-time lab this call is a full one later).
-        broker.labs_open = min(broker.labs_open + broker.labs_per_call(), broker.labs_per_call() + 1.0)
     # 1. Issues submitted: teams kept by the safety net come back first, then new issues.
     retries = [t for t in model.waiting_teams if t.lead.alive]
     model.waiting_teams = []
@@ -193,8 +190,13 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
     # 3. Proposals: organisations that know the domain and place propose.
     candidates: list[dict] = []
     for t in retries:
+        broker = model.intermediary_for(t.community)
+        lab = broker is not None and broker.labs_open >= 1.0
+        if lab:
+            broker.labs_open -= 1.0
+            funnel["labs"] += 1
         candidates.append(dict(lead=t.lead, partners=t.partners, domain=t.domain, community=t.community,
-                               participants=t.participants, attempt=t.attempt + 1, lab=False,
+                               participants=t.participants, attempt=t.attempt + 1, lab=lab,
                                others=[t.lead], voiced=False))
     if applicants:
         cap = np.array([o.capability for o in applicants])
@@ -209,7 +211,8 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
             picks = rng.choice(len(applicants), size=n_prop, replace=False, p=affinity / affinity.sum())
             funnel["proposals"] += n_prop
             # 4. A living lab where an intermediary has room: residents and officials pick the
-            # proposer; elsewhere officials pick the most capable on paper.
+            # proposer, weighing its roots in the community; elsewhere officials pick the most
+            # capable on paper.
             broker = model.intermediary_for(community)
             lab = broker is not None and broker.labs_open >= 1.0
             if lab:
@@ -219,7 +222,8 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
             if not props:
                 continue
             busy.update(id(o) for o in props)
-            best = max(props, key=lambda o: (o.capability * (1.0 + s.place_affinity * (o.community == community)),
+            rooted = s.place_affinity if lab else 0.0
+            best = max(props, key=lambda o: (o.capability * (1.0 + rooted * (o.community == community)),
                                              -o.unique_id))
             candidates.append(dict(lead=best, partners=None, domain=domain, community=community,
                                    participants=None, attempt=1, lab=lab, others=props, voiced=bool(voiced)))
@@ -244,9 +248,10 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
     applicants_left = [(c, o) for c in left for o in c["others"]]
     if applicants_left and uniform_pot > 0:
         each = uniform_pot / len(applicants_left)
-        # A grant below the smallest plan anyone could carry out is not worth making.
+        # A grant below the smallest plan anyone could carry out is not worth making; none
+        # exceeds its own plan (what is left stays in the account).
         if each >= s.min_grant_share * min(c["plan"] for c in left):
-            grants += [(c, o, each) for c, o in applicants_left]
+            grants += [(c, o, min(each, c["plan"])) for c, o in applicants_left]
     for c, lead, grant in grants:
         match = programme.match_rate * grant
         if match > gov.project_account:
@@ -473,9 +478,10 @@ def follow_up(model: "EcosystemModel", reach: np.ndarray) -> None:
 def scale_out(model: "EcosystemModel") -> None:
     """Working solutions spread to other communities where the need is.
 
-    Open (commons) solutions can be deployed by any organisation, helped by
-    intermediaries, at a cost the commons lowers; proprietary ones spread only as their
-    maker can pay for deployment.
+    The provider pays for each new community's deployment. Open (commons) solutions are
+    pushed by intermediaries' support and cost less to deploy (and pass to another
+    organisation when their provider closes); proprietary ones spread only as far as their
+    maker's capability pushes them.
     """
     if not model.solutions:
         return

@@ -18,7 +18,7 @@ A month, in order:
    laying off, loans; the insolvent borrow from the social fund or close;
 7. the social fund lends its idle money to providers whose capacity is full; capable
    citizens found new organisations (self-proliferation); working solutions scale out;
-   the commons decays unless intermediaries keep it;
+   solutions nobody uses retire; the commons decays unless intermediaries keep it;
 8. measures are collected.
 """
 
@@ -154,10 +154,10 @@ class EcosystemModel(mesa.Model):
         n_int = min(n_int, pop.n_communities)
         grants = s.budget_per_1000 * s.n_citizens / 1000.0 * s.budget_split["share_intermediaries"]
         for chunk in np.array_split(rng.permutation(pop.n_communities), max(n_int, 1))[:n_int]:
-            # The region's intermediaries start with start-up months of the grants they will get.
+            # The region's intermediaries start as going concerns: their buffer of grants in hand.
             share = pop.community_size[chunk].sum() / pop.n
             b = self._new_intermediary(chunk)
-            b.receive(s.intermediary_start_up * grants * share, "initial_cash", earned=False)
+            b.receive(s.reserve_months * grants * share, "initial_cash", earned=False)
             b.earned = grants * share
 
     def _capability(self, mean: float) -> float:
@@ -272,15 +272,23 @@ class EcosystemModel(mesa.Model):
             self._partners[a.unique_id].add(b.unique_id)
             self._partners[b.unique_id].add(a.unique_id)
 
-    def lend(self, org: Organisation, amount: float, purpose: str) -> float:
-        """A social-fund loan to an organisation that earns its own income, within the fund's
-        cash and the borrower's limit; returns the amount lent (repaid on the loan's terms)."""
+    def credit(self, org: Organisation) -> float:
+        """Most the social fund will lend ``org`` now (M KRW): what a share of its free cash
+        flow (earned income less wages and running costs) repays over the loan term, less
+        what it owes, within the fund's cash. Grant-funded intermediaries earn nothing."""
         s = self.spec
-        gov = self.government
+        if org.kind == "intermediary" or org.earned <= 0:
+            return 0.0
         free_cash_flow = org.earned - s.wage * org.jobs - s.fixed_cost
         limit = s.debt_service_share * max(free_cash_flow, 0.0) * s.loan_term - org.loan
-        amount = min(amount, gov.social_fund, limit)
-        if org.earned <= 0 or amount <= 0:
+        return max(0.0, min(limit, self.government.social_fund))
+
+    def lend(self, org: Organisation, amount: float, purpose: str) -> float:
+        """A social-fund loan of up to ``amount`` within :meth:`credit`; returns the amount lent
+        (repaid on the loan's terms)."""
+        gov = self.government
+        amount = min(amount, self.credit(org))
+        if amount <= 0:
             return 0.0
         gov.social_fund -= amount
         org.cash += amount
@@ -293,8 +301,11 @@ class EcosystemModel(mesa.Model):
         """An insolvent organisation borrows from the social fund if it earns its own
         income and the fund has money; otherwise it closes."""
         need = -org.cash + self.spec.hiring_buffer_months * self.spec.wage
-        if org.last_income <= 0 or self.lend(org, need, "rescue") < need:
+        # Only a loan that covers the whole gap is made: a partial one would be written off at once.
+        if org.last_income <= 0 or self.credit(org) < need:
             org.close()
+        else:
+            self.lend(org, need, "rescue")
 
     def on_close(self, org: Organisation) -> None:
         """Open solutions pass to another organisation of the domain (or an intermediary)
@@ -347,6 +358,8 @@ class EcosystemModel(mesa.Model):
         innovation.perceive(self)
         self._intermediary_map()
         if self.steps % int(self.spec.call_interval) == 0:
+            for broker in self.intermediaries():
+                broker.open_labs()
             for programme in self.programmes:
                 innovation.call_for_projects(self, programme)
         innovation.develop(self)
