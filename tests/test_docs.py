@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import inspect
@@ -72,7 +73,10 @@ def test_every_lever_is_described_in_the_prose(name):
 
 
 def _sets_attribute(cls: type, attr: str) -> bool:
-    """Whether ``cls`` or a base class assigns ``self.<attr>`` (an instance attribute)."""
+    """Whether ``cls`` or a base class assigns ``self.<attr>`` (an instance attribute) or declares
+    it as a dataclass field."""
+    if dataclasses.is_dataclass(cls) and attr in {f.name for f in dataclasses.fields(cls)}:
+        return True
     for klass in cls.__mro__:
         if klass is object:
             continue
