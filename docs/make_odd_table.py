@@ -148,7 +148,8 @@ def _constants_of(module: str) -> list[tuple[str, str, str]]:
                         out.append((n, ast.unparse(v), ""))
             continue
         for name in targets:
-            if not name.isupper() or name.startswith("_") or value is None:
+            # One-letter names are local aliases (e.g. levers.A for the word 'assumption').
+            if not name.isupper() or name.startswith("_") or len(name) == 1 or value is None:
                 continue
             text = ast.unparse(value)
             if len(text) > 160:  # long tables (e.g. the lever rows) are summarised elsewhere
