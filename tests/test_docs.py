@@ -7,14 +7,19 @@
   added without its mechanism being described).
 * Every code reference written as `` `module.name` `` resolves to something in the package.
 * Every value quoted as `` `module.NAME` = value `` matches the constant in the code.
+* The mechanism modules hold no number that is not a lever (other than 0, 1, unit conversions,
+  guards against division by zero and a short list of structural numbers, each with its reason).
 """
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import importlib
 import importlib.util
 import inspect
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,7 +77,10 @@ def test_every_lever_is_described_in_the_prose(name):
 
 
 def _sets_attribute(cls: type, attr: str) -> bool:
-    """Whether ``cls`` or a base class assigns ``self.<attr>`` (an instance attribute)."""
+    """Whether ``cls`` or a base class assigns ``self.<attr>`` (an instance attribute) or declares
+    it as a dataclass field."""
+    if dataclasses.is_dataclass(cls) and attr in {f.name for f in dataclasses.fields(cls)}:
+        return True
     for klass in cls.__mro__:
         if klass is object:
             continue
@@ -131,3 +139,57 @@ def test_quoted_constants_match_the_code():
         if float(actual) != float(value.rstrip(".")):
             stale.append(f"{ref}: ODD.md says {value}, code has {actual}")
     assert not stale, "docs/ODD.md quotes stale constant values: " + "; ".join(stale)
+
+
+# ------------------------------------------------------------------ no hidden numbers in mechanisms
+# Every behavioural number is a lever (issue 8): the mechanism modules may contain only 0, 1, -1,
+# the per-1,000 / per-10,000-citizen conversions, guards against division by zero or round-off
+# (below 1e-6), and the few structural numbers listed here with the reason they are not behaviour.
+MECHANISM_MODULES = ("agents", "innovation", "diffusion", "model", "shocks", "population")
+ALLOWED_NUMBERS = {0, 1, -1, 1000, 10_000}
+NUMERIC_GUARD = 1e-6
+STRUCTURAL = {
+    ("population", "<module>", 2): "employment state label ECOSYSTEM",
+    ("population", "__init__", 0.5): "a citizen's position at the middle of its slot when cutting communities",
+    ("population", "_social_network", 2): "each drawn tie counts for both ends (mean_degree / 2 draws)",
+}
+NOT_MECHANISMS = {("population", "gini"), ("population", "_ranks"), ("population", "sorted_values")}
+"""Statistics and sorting helpers (a formula's own constants and speed settings), not behaviour."""
+
+
+def _numbers_in(module_name: str) -> list[tuple[str, int, float]]:
+    """(enclosing function or '<module>', line, value) of every numeric literal in a model module."""
+    tree = ast.parse((ROOT / "ecosystem_sim" / f"{module_name}.py").read_text(encoding="utf-8"))
+    found = []
+
+    def visit(node, where):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            where = node.name
+        if (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
+                and not isinstance(node.value, bool)):
+            found.append((where, node.lineno, node.value))
+        for child in ast.iter_child_nodes(node):
+            visit(child, where)
+
+    visit(tree, "<module>")
+    return found
+
+
+@pytest.mark.parametrize("module_name", MECHANISM_MODULES)
+def test_mechanisms_hold_no_numbers_that_are_not_levers(module_name):
+    hidden = [f"{module_name}.py:{line} in {where}: {value!r}" for where, line, value in _numbers_in(module_name)
+              if value not in ALLOWED_NUMBERS and abs(value) >= NUMERIC_GUARD
+              and (module_name, where) not in NOT_MECHANISMS and (module_name, where, value) not in STRUCTURAL]
+    assert not hidden, ("numbers inside mechanism code that are not levers (make each a row of levers.py, "
+                        "or explain here why it is structural): " + "; ".join(hidden))
+
+
+def test_the_number_check_sees_a_hidden_number(tmp_path, monkeypatch):
+    """The check above must fail on a behavioural constant written into a mechanism."""
+    fake = tmp_path / "ecosystem_sim"
+    fake.mkdir()
+    (fake / "innovation.py").write_text("def success_chance(p):\n    return 0.35 * p + 1e-12\n", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert [v for _, _, v in _numbers_in("innovation")] == [0.35, 1e-12]
+    with pytest.raises(AssertionError, match="0.35"):
+        test_mechanisms_hold_no_numbers_that_are_not_levers("innovation")
