@@ -178,7 +178,7 @@ def cmd_run(args) -> int:
     if result.twin is not None:
         result.twin.to_csv(tmp / "twin_measures.csv")
     (tmp / "summary.json").write_text(json.dumps(result.summary, indent=1))
-    run_figures(result.measures, tmp, sc.name, sc.shocks)
+    run_figures(result.measures, tmp, sc.name, sc.shocks, twin=result.twin)
     if out.exists():
         shutil.rmtree(out)
     tmp.replace(out)

@@ -75,6 +75,7 @@ def cmd_analyze(args) -> int:
     tables = analyze(folder, figures=not args.no_figures)
     for w in tables.get("warnings_list", []):
         print(f"warning: {w}")
-    print(f"wrote {folder}/report.md, {len(tables) - 1} tables in {folder}/tables"
-          + ("" if args.no_figures else f", figures in {folder}/figures"))
+    written = tables["written_tables"]
+    print(f"wrote {folder}/report.md, report.html, {len(written)} tables in {folder}/tables "
+          f"({', '.join(p.stem for p in written)})" + ("" if args.no_figures else f", figures in {folder}/figures"))
     return 0
