@@ -59,6 +59,8 @@ def cmd_sweep(args) -> int:
                        progress=not args.quiet, retry_failed=args.retry_failed)
     except (DesignMismatch, SweepError) as err:
         raise usage_error(str(err)) from None
+    if counts.get("extended") is not None:
+        print(f"{exp.name}: extends the design stored in {args.out} ({counts['extended']} stored runs kept)")
     print(f"{exp.name}: {counts['total']} runs in {len(design.points)} design points; "
           f"{counts['already']} already stored, {counts['ran']} run now ({counts['failed']} failed) "
           f"in {counts['seconds']:.1f} s -> {args.out}/results.sqlite")

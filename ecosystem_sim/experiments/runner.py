@@ -133,7 +133,8 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
         retry_failed: run again the runs recorded as failed.
         evaluate: function(task) -> {"summary", "timeseries"} replacing the model (must be picklable
             for process executors); used for Ishigami checks of the pipeline.
-    Returns counts: ``total``, ``already``, ``ran``, ``failed`` (this session), ``seconds``.
+    Returns counts: ``total``, ``already``, ``ran``, ``failed`` (this session), ``seconds``, and
+    ``extended`` (stored runs carried into a design that extends the stored one, else None).
     Raises :class:`~.store.DesignMismatch` when ``out`` holds a different design.
     """
     from tqdm.auto import tqdm
@@ -166,7 +167,8 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
         bar.set_postfix(failed=0)
         if not todo:
             bar.close()
-            return {"total": total, "already": total, "ran": 0, "failed": 0, "seconds": 0.0}
+            return {"total": total, "already": total, "ran": 0, "failed": 0, "seconds": 0.0,
+                    "extended": store.extended}
         if pool is None and workers > 1 and len(todo) > 1:
             pool = ProcessPoolExecutor(workers, mp_context=_mp_context())
             close = lambda: pool.shutdown(cancel_futures=True)  # noqa: E731
@@ -218,4 +220,4 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
             close()
         store.close()
     return {"total": len(design.runs), "already": len(design.runs) - len(todo), "ran": ran, "failed": failed,
-            "seconds": time.perf_counter() - t_start}
+            "seconds": time.perf_counter() - t_start, "extended": store.extended}
