@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..levers import LEVERS, by_group
+from ..scenario import mix_policy
 from .spec import MIX, Experiment, ShockCase
 
 FORMAT_VERSION = 2  # 2: seeds by content (point key, replicate), so designs can be extended
@@ -139,10 +140,7 @@ def point_scenario(exp: Experiment, preset, params: dict, case: ShockCase | None
     policy = [lv.name for lv in by_group("policy")]
     if exp.uses_mix:
         a, b = exp.presets
-        m = params[MIX]
-        for k in policy:
-            v = (1 - m) * a.params[k] + m * b.params[k]
-            overrides[k] = round(v) if LEVERS[k].integer else v
+        overrides.update(mix_policy(a.params, b.params, params[MIX]))
     elif preset is not None:
         overrides.update({k: preset.params[k] for k in policy})
     overrides.update(exp.overrides)
