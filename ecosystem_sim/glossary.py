@@ -43,13 +43,17 @@ def _words(name: str) -> str:
     return name.replace("_", " ")
 
 
+ORG_WORDS = {"for_profit": "For-profit firms", "csr_firm": "CSR firms", "social_enterprise": "Social enterprises",
+             "cooperative": "Co-operatives", "community_business": "Community businesses",
+             "nonprofit": "Non-profits", "intermediary": "Intermediaries"}
+
 # name: (title, unit, better). Meanings come from MEASURES.
 _MEASURES: dict[str, tuple[str, str, str]] = {
     "jobs_subsidised": ("Subsidised jobs", "jobs", NEITHER),
     "jobs_self_sustaining": ("Self-sustaining jobs", "jobs", HIGHER),
     "jobs_intermediary": ("Intermediary staff", "jobs", NEITHER),
     "jobs_total": ("All jobs", "jobs", HIGHER),
-    **{f"orgs_{k}": (f"{_words(k).capitalize()} organisations", "organisations", NEITHER) for k in ORG_KINDS},
+    **{f"orgs_{k}": (ORG_WORDS.get(k, _words(k).capitalize()), "organisations", NEITHER) for k in ORG_KINDS},
     "orgs_alive": ("Organisations alive", "organisations", HIGHER),
     "org_diversity": ("Diversity of organisations", "nats", HIGHER),
     "subsidy_dependence": ("Subsidy dependence of firms", SHARE, LOWER),
