@@ -62,3 +62,13 @@ def test_experiments_doc_names_the_stores_real_columns(tmp_path):
         plain = {c for c in cols if not c.startswith(("param_", "final_"))} - {"id"}
         if table != "timeseries":
             assert plain <= named | {"id"}, f"{table}: columns missing from the docs: {plain - named}"
+
+
+def test_readme_images_exist_and_are_small():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert {"docs/img/run_twin.png", "docs/img/sweep_timeseries.png", "docs/img/report_html.png"} <= set(images)
+    for rel in images:
+        path = ROOT / rel
+        assert path.is_file(), rel
+        assert path.stat().st_size < 300_000, rel
