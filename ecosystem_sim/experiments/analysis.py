@@ -601,7 +601,8 @@ def _report(res: Results, tables: dict, made: dict, prim_text: str, folder: Path
               + ", ".join(f"{k} {v}" for k, v in versions.items() if k != "ecosystem_sim")
               + f"; Python {prov.get('python', '?')}",
               f"- seeds: root seed {m['root_seed']}, one `SeedSequence` child per "
-              + ("replicate (common random numbers)" if d.get("common_random_numbers") else "run (by run_id)")
+              + ("replicate (common random numbers)" if d.get("common_random_numbers") else
+                 "run, keyed by its design point and replicate (`points.point_key`)")
               + f"; first seeds {', '.join(str(s) for s in runs.sort_values('run_id')['seed'].head(5))}, all in "
                 "`runs.seed`",
               f"- store: `{DB_NAME}` (tables manifest, points, runs, timeseries, resilience, diffusion, sessions)"]
