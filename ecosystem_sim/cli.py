@@ -28,6 +28,15 @@ class UsageError(Exception):
     """A command-line value that cannot be used (exit status 2)."""
 
 
+INTERRUPTED = {
+    "sweep": "interrupted; finished runs are kept in the store: run the same command again to resume",
+    "compare": "interrupted; finished runs are kept: run the same command again to resume",
+    "run": "interrupted; nothing was written",
+    "dashboard": "dashboard stopped",
+}
+"""What Ctrl-C leaves behind, per sub-command (the default is plain 'interrupted')."""
+
+
 def _parse_set(items: list[str]) -> dict[str, float]:
     out = {}
     for item in items or []:
@@ -140,7 +149,14 @@ def _extensions():
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        loose = [item for item in (getattr(args, "set", None) or []) if "=" not in item]
+        if loose:  # `--set safety_net 0.3`: the value became a stray argument
+            print(f"ecosim {args.command}: error: --set {loose[0]} {extra[0]}: write LEVER=VALUE as one word, "
+                  f"e.g. --set {loose[0]}={extra[0]}", file=sys.stderr)
+            return 2
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         if args.command == "run":
             return cmd_run(args)
@@ -160,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ecosim {args.command}: error: results store: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\necosim {args.command}: interrupted; finished runs are kept", file=sys.stderr)
+        print(f"\necosim {args.command}: {INTERRUPTED.get(args.command, 'interrupted')}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: not an error of ours.
@@ -214,7 +230,7 @@ def cmd_run(args) -> int:
         if result.twin is not None:
             result.twin.to_csv(tmp / "twin_measures.csv")
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=1))
-        run_figures(result.measures, tmp, sc.name, sc.shocks)
+        run_figures(result.measures, tmp, sc.name, sc.shocks, twin=result.twin)
     print(f"wrote {out}/measures.csv, summary.json and {len(list(out.glob('*.png')))} figures")
     return 0
 

@@ -191,6 +191,7 @@ def _tables(scenarios, jobs, seeds, out: Path, root_seed: int, varied: str | Non
     final = pd.DataFrame(rows)
     final.to_csv(out / "table.csv", index=False)
 
+    figs = {}
     res_rows, diff_rows = [], []
     for (name, rep), s in summaries.items():
         for r in s["resilience"]:
@@ -209,7 +210,7 @@ def _tables(scenarios, jobs, seeds, out: Path, root_seed: int, varied: str | Non
             agg.append(row)
         resilience = pd.DataFrame(agg)
         resilience.to_csv(out / "resilience.csv", index=False)
-        resilience_figure(resilience, out / "resilience.png")
+        figs["resilience"] = resilience_figure(resilience, out / "resilience.png")
     diffusion = pd.DataFrame(diff_rows)
     diff_table = diffusion.groupby(["scenario", "domain"], sort=False).agg(
         final_share=("final_share", "mean"), t10=("t10", "mean"), t50=("t50", "mean"),
@@ -218,35 +219,44 @@ def _tables(scenarios, jobs, seeds, out: Path, root_seed: int, varied: str | Non
     diff_table.to_csv(out / "diffusion.csv", index=False)
     runs.to_csv(out / "runs.csv", index=False)
     shocks = scenarios[0].shocks
-    band_figure(runs, KEY_MEASURES, out / "comparison.png", " vs ".join(names), shocks)
+    figs["comparison"] = band_figure(runs, KEY_MEASURES, out / "comparison.png", " vs ".join(names), shocks)
     manifest = {"scenarios": [sc.to_dict() for sc in scenarios], "root_seed": root_seed, "seeds": seeds,
                 "replicates": len(seeds), "parameter_draws": varied, "provenance": provenance()}
     (out / "summary.json").write_text(json.dumps(manifest, indent=1))
-    _report(out, names, final, resilience, diff_table, manifest)
+    _report(out, names, final, resilience, diff_table, manifest, figs)
     return {"runs": runs, "final": final, "resilience": resilience, "diffusion": diff_table}
 
 
 def _report(out: Path, names, final: pd.DataFrame, resilience: pd.DataFrame, diffusion: pd.DataFrame,
-            manifest: dict) -> None:
+            manifest: dict, figs: dict) -> None:
+    from . import glossary
+    from .reporting import md_table, write_reports
+
+    def figure(key):
+        f = figs[key]
+        return [f"![{f.title}: {f.caption}]({f.path.name})", ""]
+
     lines = [f"# Comparison: {' vs '.join(names)}", "",
              f"{manifest['replicates']} replicates per scenario on the same seeds (root seed "
-             f"{manifest['root_seed']}); means over the last 12 months, 95 % t-intervals over replicates"
+             f"{manifest['root_seed']}). Tables: means over the last 12 months with **95 % confidence "
+             "intervals of the mean** over replicates (Student t); the difference is paired by seed"
              + (f" ({manifest['parameter_draws']}: the intervals include parameter uncertainty)"
                 if manifest.get("parameter_draws") else "") + ".", "",
-             "![comparison](comparison.png)", "", "## Final state", ""]
+             *figure("comparison"), "## Final state", ""]
     show = final[final.measure.isin(KEY_MEASURES)]
-    lines.append(show.to_markdown(index=False, floatfmt=".3g"))
+    lines.append(md_table(show))
     if not resilience.empty:
-        lines += ["", "## Resilience around the shocks (ratio to the no-shock twin)", "",
-                  "![resilience](resilience.png)", ""]
+        lines += ["", "## Resilience around the shocks (ratio to the no-shock twin)", "", *figure("resilience")]
         cols = ["scenario", "kind", "measure", "resistance", "integrated_loss", "permanent_shift", "recovery_time",
                 "never_recovered", "collapsed"]
-        lines.append(resilience[cols].to_markdown(index=False, floatfmt=".3g"))
+        lines.append(md_table(resilience[cols]))
     lines += ["", "## Diffusion per domain", ""]
-    lines.append(diffusion.to_markdown(index=False, floatfmt=".3g"))
+    lines.append(md_table(diffusion))
+    lines += ["", "## Glossary", "", "The measures of this report (all of them in docs/glossary.md).", "",
+              glossary.markdown_table(list(dict.fromkeys(
+                  [*show.measure, *(resilience["measure"] if not resilience.empty else [])])))]
     p = manifest["provenance"]
     lines += ["", "## Provenance", "", f"- ecosystem_sim {p['versions']['ecosystem_sim']}, commit {p['commit']}",
               f"- mesa {p['versions']['mesa']}, numpy {p['versions']['numpy']}, Python {p['python']}",
               f"- seeds: {manifest['seeds']}"]
-    (out / "report.md").write_text("\n".join(lines) + "\n")
-
+    write_reports("\n".join(lines) + "\n", out, f"Comparison: {' vs '.join(names)}")

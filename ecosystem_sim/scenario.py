@@ -4,7 +4,17 @@ A scenario file has optional ``name``, ``description`` and ``inherits`` (a path 
 the file) at the top, then the tables ``[policy]``, ``[region]`` and ``[behaviour]`` whose
 keys are lever names (see :mod:`ecosystem_sim.levers`), and any number of ``[[shocks]]``.
 A child's tables override its parent's key by key; its ``shocks`` list, if given, replaces
-the parent's. Anything wrong raises :class:`ScenarioError`, whose message names the file,
+the parent's. A ``[mix]`` table puts a scenario between two presets::
+
+    [mix]
+    from = "job_creation.toml"     # weight 0
+    to = "citizen_led.toml"        # weight 1
+    weight = 0.5
+
+sets every *policy* lever to ``(1 - weight) * from + weight * to`` (integer levers rounded;
+:func:`mix_policy`, which experiment files' ``mix`` uses too); region, behaviour and shocks come
+from ``inherits`` (or the defaults), and the file's own tables override last. ``load_scenario``
+takes ``{"mix": w}`` among its overrides (``--set mix=W``) to move such a scenario's weight. Anything wrong raises :class:`ScenarioError`, whose message names the file,
 the key, the bad value and what is allowed.
 """
 
@@ -20,7 +30,9 @@ from typing import Any, Mapping
 from .levers import BUDGET_SHARES, DOMAINS, LEVERS, ORG_KINDS, defaults
 
 SECTIONS = ("policy", "region", "behaviour")
-TOP_KEYS = ("name", "description", "inherits", "shocks", *SECTIONS)
+TOP_KEYS = ("name", "description", "inherits", "mix", "shocks", *SECTIONS)
+MIX = "mix"
+MIX_KEYS = ("from", "to", "weight")
 
 SHOCK_KINDS: dict[str, str] = {
     "programme_end": "wage subsidies and project funding stop for good (the end of a subsidy programme)",
@@ -154,16 +166,56 @@ def default_scenario() -> Scenario:
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Read, merge (``inherits``) and validate a scenario file; apply ``overrides`` last."""
+    """Read, merge (``inherits``, ``[mix]``) and validate a scenario file; apply ``overrides`` last.
+    ``overrides["mix"]`` replaces the weight of the file's ``[mix]`` table."""
     path = Path(path)
-    name, description, params, shocks = _read(path, [])
+    overrides = dict(overrides or {})
+    weight = overrides.pop(MIX, None)
+    if weight is not None and not (_is_num(weight) and 0 <= weight <= 1):
+        raise ScenarioError("command line", MIX, weight, "must be a number in [0, 1] (0 = the [mix] table's from, "
+                                                         "1 = its to)")
+    name, description, params, shocks = _read(path, [], weight)
     scenario = _build(name, params, shocks, description, str(path))
     if overrides:
         scenario = scenario.with_overrides(overrides, where="command line")
     return scenario
 
 
-def _read(path: Path, chain: list[Path]) -> tuple[str, str, dict[str, float], tuple[Shock, ...]]:
+def mix_policy(a: Mapping[str, float], b: Mapping[str, float], weight: float) -> dict[str, float]:
+    """Every policy lever between two presets' values: ``(1 - weight) * a + weight * b`` (0 = a,
+    1 = b; integer levers rounded). The one definition of a mix, for scenario files and sweeps."""
+    out = {}
+    for lever in LEVERS.values():
+        if lever.group == "policy":
+            v = (1 - weight) * a[lever.name] + weight * b[lever.name]
+            out[lever.name] = round(v) if lever.integer else v
+    return out
+
+
+def _mix(where: str, path: Path, raw: Any, weight: float | None, chain: list[Path]) -> dict[str, float]:
+    if not isinstance(raw, dict):
+        raise ScenarioError(where, MIX, raw, "must be a table with from = FILE, to = FILE, weight = 0..1")
+    for k in raw:
+        if k not in MIX_KEYS:
+            raise ScenarioError(where, f"{MIX}.{k}", raw[k], f"unknown key; allowed: {', '.join(MIX_KEYS)}")
+    ends = []
+    for k in ("from", "to"):
+        if not isinstance(raw.get(k), str):
+            raise ScenarioError(where, f"{MIX}.{k}", raw.get(k), "must be a path (string) to a scenario file, "
+                                                                  "relative to this file")
+        target = path.parent / raw[k]
+        if not target.is_file():
+            raise ScenarioError(where, f"{MIX}.{k}", raw[k], f"no such scenario file (looked for {target})")
+        ends.append(_read(target, chain, None)[2])
+    if weight is None:
+        weight = raw.get("weight")
+        if not (_is_num(weight) and 0 <= weight <= 1):
+            raise ScenarioError(where, f"{MIX}.weight", weight, "must be a number in [0, 1] (0 = from, 1 = to)")
+    return mix_policy(ends[0], ends[1], float(weight))
+
+
+def _read(path: Path, chain: list[Path], mix_weight: float | None = None
+          ) -> tuple[str, str, dict[str, float], tuple[Shock, ...]]:
     where = str(path)
     if not path.is_file():
         raise ScenarioError(where, "file", str(path), "no such scenario file")
@@ -189,6 +241,11 @@ def _read(path: Path, chain: list[Path]) -> tuple[str, str, dict[str, float], tu
     description = data.get("description", description)
     if not isinstance(description, str):
         raise ScenarioError(where, "description", description, "must be a string")
+    if MIX in data:
+        params.update(_mix(where, path, data[MIX], mix_weight, [*chain, resolved]))
+    elif mix_weight is not None:
+        raise ScenarioError("command line", MIX, mix_weight, f"{where} has no [mix] table; a mix needs "
+                            "[mix] from = A.toml, to = B.toml in the scenario file (or use a sweep's levers.mix)")
     for section in SECTIONS:
         table = data.get(section, {})
         if not isinstance(table, dict):

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import glossary
+from ..reporting import md_table, write_reports
 from .spec import MIX
 from .store import DB_NAME, StoreError, _q, check_store
 
@@ -199,6 +201,10 @@ def outcomes(res: Results) -> pd.DataFrame:
 
 def _outputs(res: Results, df: pd.DataFrame, outputs=None) -> list[str]:
     outputs = list(outputs or res.design.get("outputs") or [])
+    for o in outputs:
+        if o not in df.columns:
+            why = " (the experiment has no shock)" if o.startswith("resilience.") else ""
+            res.warn(f"requested output {o} has no values in this store{why}; it is left out of tables and figures")
     return [o for o in outputs if o in df.columns]
 
 
@@ -500,26 +506,41 @@ def _analyze(res: Results, folder: Path, figures: bool) -> dict:
         prim_result, prim_text = discovery(res, df)
     if prim_result is not None:
         tables["prim"] = prim_result.trajectory
+    written = []
     for name, t in tables.items():
-        if not t.empty:
-            t.to_csv(folder / "tables" / f"{name}.csv", index=False)
+        path = folder / "tables" / f"{name}.csv"
+        if t.empty:
+            path.unlink(missing_ok=True)  # a table of an earlier analysis that no longer applies
+            continue
+        t.to_csv(path, index=False)
+        written.append(path)
     made: dict[str, Path] = {}
     if figures:
         (folder / "figures").mkdir(exist_ok=True)
         made = figs.all_figures(res, tables, folder / "figures", prim_result)
     _report(res, tables, made, prim_text, folder)
     tables["warnings_list"] = list(res.warnings)
+    tables["written_tables"] = written
     return tables
 
 
 def _md(df: pd.DataFrame, max_rows: int = 40) -> str:
-    if df.empty:
-        return "(none)"
-    shown = df.head(max_rows)
-    text = shown.to_markdown(index=False, floatfmt=".3g")
-    if len(df) > max_rows:
-        text += f"\n\n({len(df) - max_rows} more rows in the CSV)"
-    return text
+    return md_table(df, max_rows)
+
+
+def _points_md(res: Results, points: pd.DataFrame, outs: list[str], max_rows: int = 30) -> str:
+    """Means per design point: one column per output, each cell "mean [95 % CI low, high]"."""
+    cols = {"design point": points["label"], "runs ok": points["n_ok"]}
+    for o in outs:
+        cols[o] = [_fmt_interval(m, lo, hi) for m, lo, hi in
+                   zip(points[o], points[f"{o} ci_low"], points[f"{o} ci_high"])]
+    return md_table(pd.DataFrame(cols), max_rows)
+
+
+def _fmt_interval(m, lo, hi) -> str:
+    if m != m:
+        return "n/a"
+    return f"{m:.3g}" if lo != lo else f"{m:.3g} [{lo:.3g}, {hi:.3g}]"
 
 
 def _fmt_ci(m, lo, hi) -> str:
@@ -584,12 +605,14 @@ def _report(res: Results, tables: dict, made: dict, prim_text: str, folder: Path
     verdict = resilience_verdict(res, tables["contrasts"])
     if verdict:
         lines += ["## Which regime is more resilient", ""] + verdict + [""]
-    for key, title in (("timeseries", "Time series (mean, 95 % CI band over runs)"), ("resilience", "Resilience"),
-                       ("heatmap", "Outputs over the levers"), ("sensitivity", "Sensitivity"),
-                       ("prim", "Scenario discovery")):
-        for name, path in made.items():
-            if name.startswith(key):
-                lines += [f"![{name}](figures/{path.name})", ""]
+    sections = (("timeseries", "Time series"), ("resilience", "Resilience"), ("heatmap", "Outputs over the levers"),
+                ("sensitivity", "Sensitivity"), ("prim", "Scenario discovery"))
+    for key, title in sections:
+        shown = [(name, fig) for name, fig in made.items() if name.startswith(key)]
+        if shown:
+            lines += [f"## Figures: {title.lower()}", ""]
+        for name, fig in shown:
+            lines += [f"![{fig.title}: {fig.caption}](figures/{fig.path.name})", ""]
     if not tables["contrasts"].empty:
         cols = ["shock_case", "output", "regime_a", "mean_a", "regime_b", "mean_b", "difference", "difference_ci_low",
                 "difference_ci_high", "cliffs_delta", "cohens_d", "mannwhitney_p"]
@@ -601,14 +624,16 @@ def _report(res: Results, tables: dict, made: dict, prim_text: str, folder: Path
     if not tables["diffusion"].empty:
         lines += ["## Diffusion", "", _md(tables["diffusion"], 30), ""]
     if not tables["points"].empty:
-        outs = _outputs(res, tables["outcomes"])[:4]
-        cols = ["label", "n_ok"] + [c for o in outs for c in (o, f"{o} ci_low", f"{o} ci_high")]
-        lines += ["## Means per design point (95 % CI)", "", _md(tables["points"][cols], 30), ""]
+        outs = _outputs(res, tables["outcomes"])
+        lines += ["## Means per design point", "", "Each cell: mean over the design point's runs "
+                  "[95 % confidence interval of the mean].", "", _points_md(res, tables["points"], outs), ""]
     if not tables["sobol"].empty:
         lines += ["## Sobol indices (95 % CI half-widths)", "", _md(tables["sobol"], 60), ""]
     if not tables["morris"].empty:
         lines += ["## Morris indices", "", _md(tables["morris"], 60), ""]
     lines += ["## Scenario discovery (PRIM)", "", prim_text, ""]
+    lines += ["## Glossary", "", "The outputs of this report (generated from `ecosystem_sim/glossary.py`; all "
+              "measures in docs/glossary.md).", "", glossary.markdown_table(_outputs(res, tables["outcomes"])), ""]
     versions = prov.get("versions", {})
     lines += ["## Provenance", "",
               f"- experiment file `{m['experiment_path']}` (text stored in the manifest), created {m['created_utc']}",
@@ -617,8 +642,9 @@ def _report(res: Results, tables: dict, made: dict, prim_text: str, folder: Path
               + ", ".join(f"{k} {v}" for k, v in versions.items() if k != "ecosystem_sim")
               + f"; Python {prov.get('python', '?')}",
               f"- seeds: root seed {m['root_seed']}, one `SeedSequence` child per "
-              + ("replicate (common random numbers)" if d.get("common_random_numbers") else "run (by run_id)")
+              + ("replicate (common random numbers)" if d.get("common_random_numbers") else
+                 "run, keyed by its design point and replicate (`points.point_key`)")
               + f"; first seeds {', '.join(str(s) for s in runs.sort_values('run_id')['seed'].head(5))}, all in "
                 "`runs.seed`",
               f"- store: `{DB_NAME}` (tables manifest, points, runs, timeseries, resilience, diffusion, sessions)"]
-    (folder / "report.md").write_text("\n".join(lines) + "\n")
+    write_reports("\n".join(lines) + "\n", folder, f"Experiment {m['experiment_name']}")

@@ -76,6 +76,8 @@ def cmd_sweep(args) -> int:
         print(f"ecosim sweep: error: {args.out}/results.sqlite: {err}; the finished runs are kept: fix this and "
               "run the same command again", file=sys.stderr)
         return 1
+    if counts.get("extended") is not None:
+        print(f"{exp.name}: extends the design stored in {args.out} ({counts['extended']} stored runs kept)")
     print(f"{exp.name}: {counts['total']} runs in {count_points(exp)} design points; "
           f"{counts['already']} already stored, {counts['ran']} run now ({counts['failed']} failed) "
           f"in {counts['seconds']:.1f} s -> {args.out}/results.sqlite")
@@ -104,6 +106,7 @@ def cmd_analyze(args) -> int:
         raise usage_error(str(err)) from None
     for w in tables.get("warnings_list", []):
         print(f"warning: {w}")
-    print(f"wrote {folder}/report.md, {len(tables) - 1} tables in {folder}/tables"
-          + ("" if args.no_figures else f", figures in {folder}/figures"))
+    written = tables["written_tables"]
+    print(f"wrote {folder}/report.md, report.html, {len(written)} tables in {folder}/tables "
+          f"({', '.join(p.stem for p in written)})" + ("" if args.no_figures else f", figures in {folder}/figures"))
     return 0

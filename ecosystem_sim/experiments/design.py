@@ -6,14 +6,22 @@ Cartesian product of the levers' values; Latin hypercube from ``scipy.stats.qmc`
 or ``mix`` as a factor) and the shock cases; each resulting design point is run
 ``replications`` times.
 
-Seeds: one ``numpy.random.SeedSequence(experiment.seed)`` is spawned into one child per run,
-indexed by the run's position in the design (``run_id``), so a run's seed depends only on the
-design, never on the number of workers or the order in which runs finish. With
-``common_random_numbers`` the children are indexed by replicate instead (replicate *i* of every
-point shares a seed, like ``ecosim compare``).
+Seeds: every run's seed is a child of one ``numpy.random.SeedSequence(experiment.seed)``, found
+by the run's *content*, not its position: ``SeedSequence(seed, spawn_key=(*point_key, replicate))``
+where ``point_key`` is four 32-bit words of the hash of the design point (regime, shock case,
+lever values, scenario). So a run's seed depends only on what the run is, never on the number of
+workers, the order in which runs finish, how many replications there are or which other design
+points exist: extending a sweep (more replications, more lever values, more shock cases) keeps
+the seeds, and so the stored results, of every run it already had. With
+``common_random_numbers`` the spawn key is the replicate alone (replicate *i* of every point
+shares a seed, ``SeedSequence(seed).spawn(n)[i]``, like ``ecosim compare``).
 
-The design hash (SHA-256 of the expanded design: every point's scenario, every run's seed, the
-kept measures) identifies a design; the store refuses to mix two designs.
+Two hashes identify what a store holds. The *design hash* (SHA-256 of the expanded design: every
+point's scenario, every run's seed, the kept measures) names this exact set of runs. The
+*experiment identity* hashes what makes results comparable (root seed, seeding scheme, design
+kind, the varied levers, base scenario, presets, overrides, run length, kept measures) but not
+the replications, the levers' values or the shock cases. A store accepts a design with the same
+identity that contains every run it holds (the same experiment, extended) and refuses any other.
 """
 
 from __future__ import annotations
@@ -27,9 +35,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..levers import LEVERS, by_group
+from ..scenario import mix_policy
 from .spec import MIX, Experiment, ShockCase
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: seeds by content (point key, replicate), so designs can be extended
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class Point:
     scenario: dict | None
     group: int
     sample: int
+    key: str = ""
 
     @property
     def label(self) -> str:
@@ -67,6 +77,7 @@ class Design:
     runs: list[Run]
     groups: list[dict]
     hash: str
+    identity: str = ""
 
     def task(self, run: Run) -> dict:
         """Plain data a worker needs for one run (no objects, so any executor can ship it)."""
@@ -130,10 +141,7 @@ def point_scenario(exp: Experiment, preset, params: dict, case: ShockCase | None
     policy = [lv.name for lv in by_group("policy")]
     if exp.uses_mix:
         a, b = exp.presets
-        m = params[MIX]
-        for k in policy:
-            v = (1 - m) * a.params[k] + m * b.params[k]
-            overrides[k] = round(v) if LEVERS[k].integer else v
+        overrides.update(mix_policy(a.params, b.params, params[MIX]))
     elif preset is not None:
         overrides.update({k: preset.params[k] for k in policy})
     overrides.update(exp.overrides)
@@ -219,20 +227,48 @@ def build_design(exp: Experiment, max_runs: int | None = None) -> Design:
                     sc = point_scenario(exp, preset, params, case, regime)
                     cache[key] = None if sc is None else sc.to_dict()
                 points.append(Point(len(points), regime, case_name, params, cache[key], group, i))
+    points = _with_keys(points)
     runs = []
-    n_runs = len(points) * exp.replications
-    if exp.common_random_numbers:
-        children = np.random.SeedSequence(exp.seed).spawn(exp.replications)
-    else:
-        children = np.random.SeedSequence(exp.seed).spawn(n_runs)
     for p in points:
+        words = tuple(int(p.key[i:i + 8], 16) for i in range(0, 32, 8))
         for rep in range(exp.replications):
-            rid = len(runs)
-            ss = children[rep] if exp.common_random_numbers else children[rid]
-            runs.append(Run(rid, p.point_id, rep, int(ss.generate_state(1)[0])))
+            key = (rep,) if exp.common_random_numbers else (*words, rep)
+            ss = np.random.SeedSequence(exp.seed, spawn_key=key)
+            runs.append(Run(len(runs), p.point_id, rep, int(ss.generate_state(1)[0])))
     design = Design(exp, matrix, points, runs, groups, "")
     design.hash = design_hash(design)
+    design.identity = experiment_identity(exp)
     return design
+
+
+def _with_keys(points: list[Point]) -> list[Point]:
+    """Each point with its content key: SHA-256 of (regime, shock case, lever values, scenario,
+    and how many identical points came before it in the design)."""
+    seen: dict[str, int] = {}
+    out = []
+    for p in points:
+        content = json.dumps([p.regime, p.shock_case, sorted(p.params.items()), _strip(p.scenario)],
+                             sort_keys=True, separators=(",", ":"), default=float)
+        n = seen.get(content, 0)
+        seen[content] = n + 1
+        key = hashlib.sha256(f"{content}#{n}".encode()).hexdigest()
+        out.append(replace(p, key=key))
+    return out
+
+
+def experiment_identity(exp: Experiment) -> str:
+    """Hash of what makes two designs *the same experiment* (one may extend the other)."""
+    blob = {
+        "format": FORMAT_VERSION, "root_seed": exp.seed, "common_random_numbers": exp.common_random_numbers,
+        "kind": exp.design, "levels": exp.levels if exp.design == "morris" else None,
+        "second_order": exp.second_order if exp.design == "sobol" else None,
+        "factors": [[f.name, f.integer] for f in exp.factors],
+        "base": _strip(exp.base.to_dict()) if exp.base is not None else None,
+        "presets": [_strip(p.to_dict()) for p in exp.presets], "overrides": dict(sorted(exp.overrides.items())),
+        "steps": exp.steps, "measures": list(exp.measures), "timeseries_every": exp.timeseries_every,
+    }
+    text = json.dumps(blob, sort_keys=True, separators=(",", ":"), default=float)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def design_hash(design: Design) -> str:

@@ -136,8 +136,9 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
             for process executors); used for Ishigami checks of the pipeline.
         overwrite: use a non-empty ``out`` that is not an earlier sweep's folder.
         max_runs: the run-count limit (default ``ECOSIM_MAX_RUNS`` or 100,000).
-    Returns counts: ``total``, ``already``, ``ran``, ``failed`` (this session), ``seconds`` and
-    ``first_error`` (of this session's failed runs, or None).
+    Returns counts: ``total``, ``already``, ``ran``, ``failed`` (this session), ``seconds``,
+    ``first_error`` (of this session's failed runs, or None) and ``extended`` (stored runs carried
+    into a design that extends the stored one, else None).
     Raises :class:`~.store.DesignMismatch` when ``out`` holds a different design,
     :class:`~ecosystem_sim.guards.Refused` when ``out`` is in use by another sweep, holds something
     else, or the design is above a limit, :class:`~.store.StoreError` for a corrupted store.
@@ -200,7 +201,8 @@ def _sweep(design, out, workers, scheduler, executor, progress, retry_failed, ev
         bar.set_postfix(failed=0)
         if not todo:
             bar.close()
-            return {"total": total, "already": total, "ran": 0, "failed": 0, "seconds": 0.0, "first_error": None}
+            return {"total": total, "already": total, "ran": 0, "failed": 0, "seconds": 0.0, "first_error": None,
+                    "extended": store.extended}
         if pool is None and workers > 1 and len(todo) > 1:
             citizens = max(int((design.points[r.point_id].scenario or {}).get("params", {}).get("n_citizens", 0))
                            for r in todo[:1000])
@@ -260,4 +262,4 @@ def _sweep(design, out, workers, scheduler, executor, progress, retry_failed, ev
             close()
         store.close()
     return {"total": len(design.runs), "already": len(design.runs) - len(todo), "ran": ran, "failed": failed,
-            "seconds": time.perf_counter() - t_start, "first_error": first_error}
+            "seconds": time.perf_counter() - t_start, "first_error": first_error, "extended": store.extended}

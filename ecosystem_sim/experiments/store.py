@@ -2,10 +2,12 @@
 
 Tables (query them with ``sqlite3`` or ``pandas.read_sql``):
 
-    manifest    one row: design hash, the design (JSON), the experiment file's text and path,
-                root seed, counts, kept measures, provenance (versions, commit), creation time.
-    points      one row per design point: point_id, regime, shock_case, label, group, sample,
-                params (JSON) and one ``param_<name>`` column per varied lever, scenario (JSON).
+    manifest    one row: design hash, experiment identity, the design (JSON), the experiment
+                file's text and path, root seed, counts, kept measures, provenance (versions,
+                commit), creation time.
+    points      one row per design point: point_id, regime, shock_case, label, grp, sample,
+                params_json and one ``param_<name>`` column per varied lever, scenario_json,
+                point_key (hash of the point's content, which with the replicate fixes the seed).
     runs        one row per *finished* run: run_id (primary key), point_id, replicate, seed,
                 regime, shock_case, params (JSON + ``param_<name>`` columns), status ('ok' or
                 'failed'), error, summary (JSON) and ``final_<measure>`` columns, duration (s).
@@ -15,7 +17,11 @@ Tables (query them with ``sqlite3`` or ``pandas.read_sql``):
     diffusion   run_id, domain, final_share, t10, t50, t90, bass_p, bass_q, bass_m.
     sessions    one row per ``sweep`` invocation (start time, workers, scheduler, runs to do).
 
-The manifest and the points are written first, in one transaction. A run's rows in ``runs``,
+The manifest and the points are written first, in one transaction. Running a design with the same
+experiment identity that contains every stored run (more replications, more lever values or shock
+cases) *extends* the store: in one transaction the stored points and runs are renumbered to their
+place in the new design (their seeds, and so their results, are those the new design would give
+them) and only the new runs are left to do. Anything else is refused. A run's rows in ``runs``,
 ``timeseries``, ``resilience`` and ``diffusion`` are written in one transaction committed as
 soon as the run returns (by the parent process only), so killing the sweep at any moment
 leaves every table consistent; the missing runs are exactly the run_ids not in ``runs``.
@@ -125,16 +131,81 @@ class Store:
                 self.con.close()
                 raise
         elif row["design_hash"] != design.hash:
-            self.con.close()
-            raise DesignMismatch(
-                f"{self.path} holds results of a different design (hash {row['design_hash'][:12]}, from "
-                f"{row['experiment_path']}) than {design.experiment.source} (hash {design.hash[:12]}); "
-                "use another --out folder, or delete the old one to start over")
+            problem = self._extension_problem(row, design)
+            if problem:
+                self.con.close()
+                raise DesignMismatch(
+                    f"{self.path} holds results of a different design (hash {row['design_hash'][:12]}, from "
+                    f"{row['experiment_path']}) than {design.experiment.source} (hash {design.hash[:12]}): "
+                    f"{problem}; use another --out folder, or delete the old one to start over")
+            self.extended = self._extend(design)
         else:
             # same design: keep the analysis settings ([analysis]) and file text of the latest call
             self.con.execute("UPDATE manifest SET design_json = ?, experiment_text = ?, experiment_path = ? "
                              "WHERE id = 1", (json.dumps(design.to_dict()), design.experiment.text,
                                               design.experiment.source))
+
+    extended: int | None = None
+    """How many stored runs were carried over into an extended design (None: no extension)."""
+
+    def _extension_problem(self, row: dict, design: Design) -> str | None:
+        """Why ``design`` cannot extend the stored one, or None if it can."""
+        if row.get("identity") != design.identity:
+            return ("a different experiment (root seed, seeding, design kind, varied levers, base scenario, presets, "
+                    "overrides, steps or kept measures differ, or the store was written by an older version)")
+        new = {(p.key, r.replicate) for p in design.points for r in design.runs if r.point_id == p.point_id}
+        stored = self.con.execute("SELECT p.point_key, r.replicate FROM runs r JOIN points p "
+                                  "USING (point_id)").fetchall()
+        lost = [k for k in stored if tuple(k) not in new]
+        if lost:
+            return (f"{len(lost)} of its {len(stored)} stored runs are not in the new design (fewer replications, "
+                    "or design points removed); a design may only add replications, lever values or shock cases")
+        return None
+
+    def _extend(self, design: Design) -> int:
+        """Renumber the stored points and runs to their place in ``design`` and make it the store's design."""
+        exp = design.experiment
+        params = [f.name for f in exp.factors]
+        by_key = {p.key: p.point_id for p in design.points}
+        run_of = {(r.point_id, r.replicate): r for r in design.runs}
+        con = self.con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.execute("PRAGMA defer_foreign_keys = ON")
+            old_points = dict(con.execute("SELECT point_id, point_key FROM points").fetchall())
+            moves = []
+            for run_id, point_id, rep, seed in con.execute("SELECT run_id, point_id, replicate, seed FROM runs"):
+                new_run = run_of[(by_key[old_points[point_id]], rep)]
+                if new_run.seed != seed:  # cannot happen unless the seeding scheme changed
+                    raise DesignMismatch(f"{self.path}: run {run_id} has seed {seed}, the extended design "
+                                         f"gives it {new_run.seed}")
+                moves.append((run_id, new_run.run_id, new_run.point_id))
+            # two passes through negative ids, so no renumbered id collides with one not yet moved
+            for table in ("runs", "timeseries", "resilience", "diffusion"):
+                con.executemany(f"UPDATE {table} SET run_id = ? WHERE run_id = ?",
+                                [(-1 - new, old) for old, new, _ in moves])
+                con.execute(f"UPDATE {table} SET run_id = -1 - run_id WHERE run_id < 0")
+            con.executemany("UPDATE runs SET point_id = ? WHERE run_id = ?", [(pid, new) for _, new, pid in moves])
+            con.execute("DELETE FROM points")
+            self._insert_points(design, params)
+            con.execute("UPDATE manifest SET design_hash = ?, design_json = ?, n_points = ?, n_runs = ?, "
+                        "replications = ?, experiment_text = ?, experiment_path = ? WHERE id = 1",
+                        (design.hash, json.dumps(design.to_dict()), len(design.points), len(design.runs),
+                         exp.replications, exp.text, exp.source))
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        return len(moves)
+
+    def _insert_points(self, design: Design, params: list[str]) -> None:
+        ph = ", ".join("?" * (9 + len(params)))
+        cols = ["point_id", "regime", "shock_case", "label", "grp", "sample", "params_json", "scenario_json",
+                "point_key"] + ["param_" + p for p in params]
+        self.con.executemany(f"INSERT INTO points ({', '.join(map(_q, cols))}) VALUES ({ph})", [
+            (p.point_id, p.regime, p.shock_case, p.label, p.group, p.sample, json.dumps(p.params),
+             json.dumps(p.scenario), p.key, *[p.params[k] for k in params]) for p in design.points])
 
     # ------------------------------------------------------------------ schema
     def _manifest_row(self) -> dict | None:
@@ -157,11 +228,12 @@ class Store:
         con.execute("BEGIN IMMEDIATE")
         try:
             con.execute("""CREATE TABLE manifest (id INTEGER PRIMARY KEY CHECK (id = 1), design_hash TEXT NOT NULL,
+                identity TEXT,
                 experiment_name TEXT, experiment_path TEXT, experiment_text TEXT, design_json TEXT NOT NULL,
                 root_seed INTEGER, n_points INTEGER, n_runs INTEGER, replications INTEGER, measures_json TEXT,
                 provenance_json TEXT, created_utc TEXT, format_version INTEGER)""")
             con.execute(f"""CREATE TABLE points (point_id INTEGER PRIMARY KEY, regime TEXT, shock_case TEXT,
-                label TEXT, grp INTEGER, sample INTEGER, params_json TEXT, scenario_json TEXT{pcols})""")
+                label TEXT, grp INTEGER, sample INTEGER, params_json TEXT, scenario_json TEXT, point_key TEXT{pcols})""")
             con.execute(f"""CREATE TABLE runs (run_id INTEGER PRIMARY KEY, point_id INTEGER NOT NULL
                 REFERENCES points(point_id), replicate INTEGER NOT NULL, seed INTEGER NOT NULL, regime TEXT,
                 shock_case TEXT, params_json TEXT{pcols}, status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
@@ -175,14 +247,11 @@ class Store:
                 {', '.join(c + ' REAL' for c in DIFF_COLS)}, PRIMARY KEY (run_id, domain)) WITHOUT ROWID""")
             con.execute("""CREATE TABLE sessions (session INTEGER PRIMARY KEY AUTOINCREMENT, started_utc TEXT,
                 workers INTEGER, scheduler TEXT, todo INTEGER, provenance_json TEXT)""")
-            con.execute("INSERT INTO manifest VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (design.hash, exp.name, exp.source, exp.text, json.dumps(design.to_dict()), exp.seed,
+            con.execute("INSERT INTO manifest VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (design.hash, design.identity, exp.name, exp.source, exp.text, json.dumps(design.to_dict()), exp.seed,
                          len(design.points), len(design.runs), exp.replications, json.dumps(list(exp.measures)),
-                         json.dumps(provenance), _now(), 1))
-            ph = ", ".join("?" * (8 + len(params)))
-            con.executemany(f"INSERT INTO points VALUES ({ph})", [
-                (p.point_id, p.regime, p.shock_case, p.label, p.group, p.sample, json.dumps(p.params),
-                 json.dumps(p.scenario), *[p.params[k] for k in params]) for p in design.points])
+                         json.dumps(provenance), _now(), 2))
+            self._insert_points(design, params)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

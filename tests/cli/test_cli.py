@@ -344,3 +344,33 @@ def test_compare_bad_numbers(argv, fragment, capsys):
         cli.main(argv)
     assert e.value.code == 2
     assert fragment in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ issue 10's small ones
+def test_set_without_equals_sign_gets_a_specific_message(tmp_path):
+    proc = ecosim("run", CITIZEN_LED, "--set", "safety_net", "0.3", "--out", tmp_path / "x", cwd=tmp_path)
+    assert_clean_usage_error(proc, "--set safety_net 0.3", "LEVER=VALUE as one word", "--set safety_net=0.3")
+    assert not (tmp_path / "x").exists()
+
+
+def test_other_stray_arguments_are_still_argparse_errors(tmp_path):
+    proc = ecosim("run", CITIZEN_LED, "--bogus", cwd=tmp_path)
+    assert proc.returncode == 2 and "unrecognized arguments: --bogus" in proc.stderr
+
+
+@pytest.mark.parametrize("command, argv, said", [
+    ("dashboard", ["dashboard"], "dashboard stopped"),
+    ("run", ["run", CITIZEN_LED], "nothing was written"),
+])
+def test_ctrl_c_says_what_this_command_leaves_behind(monkeypatch, capsys, command, argv, said):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    if command == "dashboard":
+        from ecosystem_sim.viz import dashboard_cli
+        monkeypatch.setattr(dashboard_cli, "cmd_dashboard", interrupted)
+    else:
+        monkeypatch.setattr(cli, "cmd_run", interrupted)
+    assert cli.main(argv) == 130
+    err = capsys.readouterr().err
+    assert said in err and "finished runs are kept" not in err

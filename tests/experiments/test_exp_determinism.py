@@ -20,14 +20,36 @@ def _content(folder):
     return runs, ts, res, diff
 
 
-def test_seeds_come_from_one_seed_sequence(tiny_file):
+def test_seeds_come_from_one_seed_sequence_by_content(tiny_file):
     import numpy as np
 
     d = build_design(load_experiment(tiny_file))
-    expected = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(11).spawn(len(d.runs))]
-    assert [r.seed for r in d.runs] == expected
+    for r in d.runs:
+        key = d.points[r.point_id].key
+        words = tuple(int(key[i:i + 8], 16) for i in range(0, 32, 8))
+        assert r.seed == int(np.random.SeedSequence(11, spawn_key=(*words, r.replicate)).generate_state(1)[0])
     assert len({r.seed for r in d.runs}) == len(d.runs)
     assert build_design(load_experiment(tiny_file)).hash == d.hash
+
+
+def test_a_runs_seed_does_not_depend_on_replications_or_other_points(tiny_file):
+    small = build_design(load_experiment(tiny_file))
+    tiny_file.write_text(tiny_file.read_text().replace("replications = 2", "replications = 5")
+                         .replace("values = [0.0, 1.0]", "values = [0.0, 0.3, 1.0]"))
+    big = build_design(load_experiment(tiny_file))
+    seed_of = {(big.points[r.point_id].key, r.replicate): r.seed for r in big.runs}
+    for r in small.runs:
+        assert seed_of[(small.points[r.point_id].key, r.replicate)] == r.seed
+    assert big.identity == small.identity and big.hash != small.hash
+
+
+def test_common_random_numbers_share_the_replicate_seed(tiny_file):
+    import numpy as np
+
+    tiny_file.write_text(tiny_file.read_text().replace("seed = 11", "seed = 11\ncommon_random_numbers = true"))
+    d = build_design(load_experiment(tiny_file))
+    expected = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(11).spawn(2)]
+    assert [r.seed for r in d.runs] == expected * (len(d.runs) // 2)
 
 
 def test_same_results_with_1_2_workers_and_dask(tiny_file, tmp_path):
