@@ -253,7 +253,7 @@ _ROWS: list[Lever] = [
     _b("income_smoothing", "per month", 0.2, 0.01, 1.0, "Weight of this month's income in the smoothed income that sets hiring."),
     _b("hiring_buffer_months", "wages", 3.0, 0.0, 24.0, "Cash (in wages) an organisation keeps before it hires; below it (per job) it lays off."),
     _b("reserve_months", "months", 3.0, 1.0, 24.0,
-       "Months of wage bill an organisation keeps before funding projects from its own cash; intermediaries spend their cash buffer over this many months."),
+       "Months of wage bill an organisation keeps before funding projects from its own cash; intermediaries start with, and keep, a buffer of this many months of their grants (each month they spend cash / reserve_months)."),
     _b("surplus_months", "months", 12.0, 1.0, 60.0, "Cash above this many months of wage bill is surplus."),
     _b("surplus_payout", "per month", 0.1, 0.0, 1.0, "Share of the surplus taken out of the region each month (profit, investment elsewhere)."),
     _b("idle_exit", "months", 12, 1, 120, "Months with no one working after which a firm closes.", integer=True),
@@ -361,7 +361,7 @@ _ROWS: list[Lever] = [
     _b("retire_after", "months", 24, 1, 240, "Months a solution may go without any user before it is retired.", integer=True),
     # ---------------------------------------------------------------- behaviour: intermediaries and commons
     _b("intermediary_start_up", "months of grants", 12.0, 0.0, 60.0,
-       "Start-up cash of an intermediary in months of its grants (also how long orphaned communities save before a new one opens)."),
+       "Months of their grants that communities left without an intermediary save up before a new one opens for them (the savings are its start-up cash)."),
     _b("link_effect", "per log partner", 0.1, 0.0, 2.0, "How much an intermediary's links to partners multiply its staff's effect.",
        "000: a firm's life and death decided by its links; network activation"),
     _b("lab_places_per_fte", "residents / FTE / month", 15.0, 0.0, 200.0, "Residents taking part in living labs per effective staff member each month.",
