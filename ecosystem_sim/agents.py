@@ -331,9 +331,9 @@ class Intermediary(Organisation):
         self._peer_consulting()
         income = self.month_income + self.subsidy_income
         self.earned += s.income_smoothing * (income - self.earned)
-        # Spend the smoothed grant income, plus (or less) the gap to a buffer of reserve_months of it.
-        buffer = s.reserve_months * self.earned
-        budget = min(self.earned + (self.cash - buffer) / s.reserve_months, max(self.cash, 0.0))
+        # Spend a 1/reserve_months share of the cash in hand each month: with grants g arriving
+        # monthly, cash settles at about reserve_months * g and staff at what g pays.
+        budget = max(self.cash, 0.0) / s.reserve_months
         self.fte = max(0.0, budget - s.fixed_cost) / s.wage
         self.pay_out(s.wage * self.fte + s.fixed_cost, "wages_and_running_costs")
         self.last_income, self.last_subsidy = self.month_income, self.subsidy_income

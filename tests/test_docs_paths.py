@@ -46,7 +46,7 @@ def test_experiments_doc_names_the_stores_real_columns(tmp_path):
     from ecosystem_sim.experiments.store import Store
 
     exp = tmp_path / "e.toml"
-    exp.write_text('replications = 1\n[overrides]\nn_citizens = 500\n[levers.safety_net]\nvalues = [0.5]\n')
+    exp.write_text('replications = 1\n[overrides]\nn_citizens = 500\ncitizens_per_community = 250\n[levers.safety_net]\nvalues = [0.5]\n')
     Store(tmp_path / "out", build_design(load_experiment(exp)), {}).close()
     con = sqlite3.connect(tmp_path / "out" / "results.sqlite")
     columns = {t: {r[1] for r in con.execute(f"PRAGMA table_info({t})")} for t in
