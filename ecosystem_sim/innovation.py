@@ -243,8 +243,10 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
             grants.append((c, c["lead"], c["plan"]))
         else:
             left.append(c)
-    # Equal fairness: what is left is split evenly over every remaining proposal (each a project).
-    uniform_pot = (1.0 - s.allocation_by_merit) * pot + merit_pot
+    # Equal fairness: the uniform part is split evenly over every remaining proposal (each a
+    # project). Merit money no whole plan could use stays in the account for a later call, so a
+    # small region saves up for a whole plan instead of spreading it thinly.
+    uniform_pot = (1.0 - s.allocation_by_merit) * pot
     applicants_left = [(c, o) for c in left for o in c["others"]]
     if applicants_left and uniform_pot > 0:
         each = uniform_pot / len(applicants_left)
