@@ -120,6 +120,8 @@ def _seeded_batch(root: int, generation: int, simulate_one_pickle: bytes, batch_
     """pyabc's batch function with one change: numpy and random seeded by (root, generation, job)."""
     import cloudpickle
 
+    # The bytes are pyabc's own sampling closure, pickled in memory by the parent process of this
+    # calibration (pyabc's ConcurrentFutureSampler protocol); no file or user input is unpickled.
     simulate_one = cloudpickle.loads(simulate_one_pickle)
     out = []
     for j in range(batch_size):
