@@ -558,3 +558,25 @@ def test_national_money_arrives_only_when_its_lever_is_on():
     local = on.spec.budget_per_1000 * on.spec.n_citizens / 1000
     assert on.current["budget_in"] == pytest.approx(local + national)
     assert on.government.national_rd_account == pytest.approx(0.5 * national)
+
+
+# ------------------------------------------------------------------ procurement
+def test_procurement_contracts_go_to_working_solutions_and_deploy_capacity():
+    from ecosystem_sim.innovation import Solution
+
+    m = small(seed=16, procurement_min_fit=0.3, procurement_deploy_share=0.5, deploy_cost_per_user=0.5,
+              outreach_per_mkrw=20.0, procurement_floor_users=5.0)
+    f, g = m.firms()[:2]
+    works = Solution(id=0, domain=2, fit=0.8, provider=f, open=True, created=0, communities={1}, capacity=10.0)
+    fails = Solution(id=1, domain=3, fit=0.2, provider=g, open=True, created=0, communities={1}, capacity=10.0)
+    m.solutions = [works, fails]
+    m.users_by_solution = np.array([10, 10])
+    gov = m.government
+    gov.treasury = 40.0
+    cash_f, cash_g, gap = f.cash, g.cash, m.money_total() - m.ledger.net
+    gov._procure(40.0)
+    assert f.cash - cash_f == pytest.approx(40.0 - 0.5 * 40.0)        # paid, half spent deploying
+    assert g.cash == cash_g                                             # below the bar: no contract
+    assert works.capacity == pytest.approx(10.0 + 0.5 * 40.0 / 0.5) and fails.capacity == 10.0
+    assert gov.procurement_reach[1, 2] == pytest.approx(40.0 * 20.0) and gov.procurement_reach.sum() == pytest.approx(800.0)
+    assert m.money_total() - m.ledger.net == pytest.approx(gap)
