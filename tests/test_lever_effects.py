@@ -14,6 +14,7 @@ the measure by at least 10 % in the same direction on every seed (``screening.mo
 
 from __future__ import annotations
 
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -97,7 +98,7 @@ def _paired(base, lever, low, high, seeds):
     lo = base.with_overrides({lever: low}).to_dict()
     hi = base.with_overrides({lever: high}).to_dict()
     tasks = [(lo, s) for s in seeds] + [(hi, s) for s in seeds]
-    with ProcessPoolExecutor(WORKERS) as pool:
+    with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn")) as pool:
         rows = list(pool.map(screening.final_means, tasks, chunksize=1))
     return rows[:len(seeds)], rows[len(seeds):]
 

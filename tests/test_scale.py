@@ -18,6 +18,7 @@ Intermediaries must have staff (``jobs_intermediary`` > 0) at every size from 1,
 
 from __future__ import annotations
 
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def runs() -> pd.DataFrame:
     sizes = {**SEEDS_BY_SIZE, **STAFF_SIZES}
     # Largest runs first, so the two workers finish together.
     tasks = [(p, n, s) for n in sorted(sizes, reverse=True) for p in PRESETS for s in sizes[n]]
-    with ProcessPoolExecutor(2) as pool:
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         rows = list(pool.map(per_capita, tasks, chunksize=1))
     table = pd.DataFrame(rows)
     print("\n" + table.groupby(["preset", "n"])[list(PER_CAPITA) + ["jobs_intermediary"]].agg(["mean", "std"])
