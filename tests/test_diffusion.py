@@ -20,13 +20,15 @@ def small_model(seed=0, **over) -> EcosystemModel:
     return EcosystemModel(default_scenario().with_overrides(levers), rng=seed)
 
 
-def offer_everywhere(m, fit, domain=0, seed_share=0.05, need=0.9) -> Solution:
+def offer_everywhere(m, fit, domain=0, seed_share=0.05, need=0.9, capacity=None) -> Solution:
     """One solution offered in every community; everybody needs it and would accept any fit;
-    the share ``seed_share`` of citizens (evenly spread by number, the same in twin models) already use it."""
+    the share ``seed_share`` of citizens (evenly spread by number, the same in twin models) already use it.
+    Its service capacity is everybody (``capacity`` None) unless given."""
     pop = m.population
     provider = m.firms()[0]
     sol = Solution(id=0, domain=domain, fit=fit, provider=provider, open=True, created=m.steps,
-                   communities=set(range(pop.n_communities)))
+                   communities=set(range(pop.n_communities)),
+                   capacity=float(pop.n) if capacity is None else float(capacity))
     m.solutions = [sol]
     provider.solutions.append(sol)
     pop.need[:, domain] = need
@@ -34,6 +36,7 @@ def offer_everywhere(m, fit, domain=0, seed_share=0.05, need=0.9) -> Solution:
     pop.adopted[:] = -1
     first = np.unique(np.linspace(0, pop.n - 1, int(round(seed_share * pop.n))).astype(int))
     pop.adopted[first, domain] = sol.id  # spread evenly over the region
+    m.users_by_solution = np.array([first.size])
     return sol
 
 
@@ -156,13 +159,19 @@ def test_best_fitting_offer_wins():
     m = small_model(seed=8)
     offer_everywhere(m, 0.4, seed_share=0.0)
     provider = m.firms()[1]
-    better = Solution(id=1, domain=0, fit=0.9, provider=provider, open=False, created=0, communities={0, 1})
+    better = Solution(id=1, domain=0, fit=0.9, provider=provider, open=False, created=0, communities={0, 1},
+                      capacity=10.0)
+    m.users_by_solution = np.array([0, 0])
     m.solutions.append(better)
     best_fit, best_sol = diffusion.offer(m)
     assert best_sol[0, 0] == 1 and best_fit[0, 0] == 0.9
     assert best_sol[2, 0] == 0 and best_fit[2, 0] == 0.4
     assert (best_sol[:, 1:] == -1).all() and (best_fit[:, 1:] == 0).all()
     better.alive = False
+    _, best_sol = diffusion.offer(m)
+    assert best_sol[0, 0] == 0
+    better.alive = True
+    m.users_by_solution = np.array([0, 10])                 # the better one is full: the other is offered
     _, best_sol = diffusion.offer(m)
     assert best_sol[0, 0] == 0
 
@@ -175,27 +184,31 @@ def test_users_need_falls_with_fit_and_non_users_need_does_not():
     before = pop.need.copy()
     using = pop.adopted[:, 0] >= 0
     diffusion.relieve_and_pay(m)
-    # a solution of fit f removes the share RELIEF * f of its user's need each month
-    np.testing.assert_allclose(pop.need[using, 0], before[using, 0] * (1 - diffusion.RELIEF * sol.fit))
+    # a solution of fit f removes the share relief * f of its user's need each month
+    np.testing.assert_allclose(pop.need[using, 0], before[using, 0] * (1 - m.spec.relief * sol.fit))
     assert (pop.need[using, 0] < before[using, 0]).all()
     np.testing.assert_array_equal(pop.need[~using, 0], before[~using, 0])
     np.testing.assert_array_equal(pop.need[:, 1:], before[:, 1:])
 
 
-def test_users_pay_their_provider_and_the_ledger_records_it():
-    m = small_model(seed=10, price=0.01)
+@pytest.mark.parametrize("open_, markup", [(True, 1.0), (False, 1.5)])
+def test_users_pay_their_provider_who_reinvests_in_capacity(open_, markup):
+    m = small_model(seed=10, price=0.01, price_capital_slope=1.0, proprietary_markup=0.5, reinvest_share=0.2,
+                    deploy_cost_per_user=0.5)
     sol = offer_everywhere(m, 0.8, seed_share=0.2)
+    sol.open = open_
     pop = m.population
     using = np.nonzero(pop.adopted[:, 0] >= 0)[0]
-    expected = sum(0.01 * 1.0 * (0.5 + pop.capital[i]) for i in using)
-    cash, sales, gap = sol.provider.cash, m.ledger.sources["sales"], m.money_total() - m.ledger.net
-    by_sc = diffusion.relieve_and_pay(m)
-    assert sol.provider.cash - cash == pytest.approx(expected)
-    assert m.ledger.sources["sales"] - sales == pytest.approx(expected)
+    mean = m.spec.capital_mean
+    sales = markup * sum(0.01 * (1.0 + (pop.capital[i] - mean)) for i in using)
+    cash, ledger_sales, gap = sol.provider.cash, m.ledger.sources["sales"], m.money_total() - m.ledger.net
+    capacity = sol.capacity
+    diffusion.relieve_and_pay(m)
+    assert m.ledger.sources["sales"] - ledger_sales == pytest.approx(sales)
+    assert sol.provider.cash - cash == pytest.approx(0.8 * sales)          # a fifth is reinvested
+    assert sol.capacity - capacity == pytest.approx(0.2 * sales / 0.5)
     assert m.money_total() - m.ledger.net == pytest.approx(gap, abs=1e-9)
-    # users per (solution, community)
-    assert by_sc.shape == (1, pop.n_communities)
-    np.testing.assert_array_equal(by_sc[0], np.bincount(pop.community[using], minlength=pop.n_communities))
+    np.testing.assert_array_equal(m.users_by_solution, [using.size])
 
 
 def test_spending_follows_the_economy():
@@ -267,3 +280,62 @@ def test_in_a_run_need_rises_without_solutions_and_falls_with_a_fitting_one():
     before = m2.population.need[:, 0].mean()
     m2.run(12)
     assert m2.population.need[:, 0].mean() < before
+
+
+# ------------------------------------------------------------------ service capacity
+def test_a_pilot_gets_no_more_users_than_its_capacity():
+    """001 talk 2: R&D alone reaches almost no users. A pilot with capacity for its 5 users and no
+    follow-up, procurement, loans or sales to deploy more stays at 5 users however much outreach."""
+    m = small_model(seed=17, price=0.0, budget_per_1000=0.0)
+    sol = offer_everywhere(m, 1.0, seed_share=0.005, capacity=5)
+    assert users(m) == 5
+    reach = np.full((m.population.n_communities, 5), 10_000.0)
+    for _ in range(12):
+        diffusion.adopt(m, reach)
+        diffusion.relieve_and_pay(m)
+        assert users(m) <= 5
+    assert sol.capacity == 5.0
+
+
+def test_free_capacity_caps_new_users_and_more_capacity_brings_more():
+    gained = {}
+    for capacity in (60, 600):
+        m = small_model(seed=18, churn=0.0)
+        offer_everywhere(m, 1.0, seed_share=0.05, capacity=capacity)
+        start = users(m)
+        diffusion.adopt(m, np.full((m.population.n_communities, 5), 10_000.0))
+        gained[capacity] = users(m) - start
+    assert gained[60] == 60 - 50                              # exactly the free places
+    assert gained[600] > 5 * gained[60]
+
+
+def test_within_capacity_keeps_each_solutions_free_places():
+    m = small_model(seed=19)
+    provider = m.firms()[0]
+    m.solutions = [Solution(id=i, domain=0, fit=1.0, provider=provider, open=True, created=0, communities={0},
+                            capacity=c) for i, c in enumerate((3.0, 10.0, 2.5))]
+    m.users_by_solution = np.array([1, 0, 0])
+    ids = np.array([0] * 5 + [1] * 4 + [2] * 5)
+    keep = diffusion._within_capacity(m, ids, np.random.default_rng(0))
+    assert keep[ids == 0].sum() == 2 and keep[ids == 1].sum() == 4 and keep[ids == 2].sum() == 2
+
+
+def test_follow_up_money_raises_capacity_and_users():
+    """The same pilot with and without follow-up money over a year: follow-up deploys capacity
+    and pays outreach, so more residents use it."""
+    from ecosystem_sim import innovation
+
+    result = {}
+    for followup in (0.0, 30.0):
+        m = small_model(seed=20, price=0.0, budget_per_1000=0.0, imitation=0.0)
+        sol = offer_everywhere(m, 1.0, seed_share=0.005, capacity=5)
+        sol.followup, sol.followup_until = followup, m.steps + 11
+        for _ in range(12):
+            reach = np.zeros((m.population.n_communities, 5))
+            innovation.follow_up(m, reach)
+            diffusion.adopt(m, reach)
+            diffusion.relieve_and_pay(m)
+            m.steps += 1
+        result[followup] = (sol.capacity, users(m))
+    assert result[0.0] == (5.0, 5)
+    assert result[30.0][0] > 20 and result[30.0][1] > 20

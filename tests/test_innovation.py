@@ -1,4 +1,11 @@
-"""The innovation cycle, one mechanism at a time, on small models whose state is set by hand."""
+"""The innovation cycle, one mechanism at a time, on small models whose state is set by hand:
+officials' lagged view of need and the topic rules, the call funnel and its allocation rules,
+team formation (participants, matching, project staff), development (knowledge, success,
+deadline), the safety net and retries, follow-up after the pilot, scale-out and retirement.
+
+Expected values are worked out from the lever values (``model.spec``), never read back from
+the code under test.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,13 @@ import numpy as np
 import pytest
 
 from ecosystem_sim import innovation
-from ecosystem_sim.innovation import Project, Solution
+from ecosystem_sim.innovation import Project, Solution, Team
 from ecosystem_sim.levers import DOMAINS
 from ecosystem_sim.model import EcosystemModel
+from ecosystem_sim.population import ECOSYSTEM, UNEMPLOYED
 from ecosystem_sim.scenario import default_scenario
+
+N_DOM = len(DOMAINS)
 
 
 def small_model(seed=0, **over) -> EcosystemModel:
@@ -17,24 +27,34 @@ def small_model(seed=0, **over) -> EcosystemModel:
     return EcosystemModel(default_scenario().with_overrides(levers), rng=seed)
 
 
-def a_firm(m):
-    return m.firms()[0]
+def a_firm(m, i=0):
+    return m.firms()[i]
 
 
-def hand_project(m, lead, *, duration=10, deadline_in=36, scope=100.0, grant_dev=40.0, followup=10.0,
-                 domain=0, partners=(), n_participants=6) -> Project:
+def hand_project(m, lead, *, duration=10, deadline_in=36, scope=100.0, plan_dev=100.0, grant_dev=40.0,
+                 followup=10.0, domain=0, partners=(), n_participants=6, lab_months=0, attempt=1) -> Project:
     members = m.population.members(lead.community)
-    return Project(lead=lead, partners=list(partners), domain=domain, community=lead.community, by_citizens=True,
+    return Project(lead=lead, partners=list(partners), domain=domain, community=lead.community,
                    participants=members[:n_participants].copy(), scope=scope, grant_dev=grant_dev,
-                   followup=followup, duration=duration, deadline=m.steps + deadline_in, start=m.steps)
+                   followup=followup, plan_dev=plan_dev, duration=duration, lab_months=lab_months,
+                   deadline=m.steps + deadline_in, start=m.steps, attempt=attempt)
+
+
+def candidate(lead, community, domain, *, voiced=True, lab=False, attempt=1, partners=None, participants=None):
+    """A proposal as the call builds it (what ``start_project`` receives)."""
+    return dict(lead=lead, partners=partners, domain=domain, community=community, participants=participants,
+                attempt=attempt, lab=lab, others=[lead], voiced=voiced)
+
+
+def local(m):
+    return m.programmes[0]
 
 
 def money_gap(m) -> float:
     return m.money_total() - m.ledger.net
 
 
-def develop_until_settled(m, project, months=40):
-    """Run development month by month (as the model's step does) until the project leaves the list."""
+def develop_until_settled(m, project, months=80):
     for _ in range(months):
         innovation.develop(m)
         if project not in m.projects:
@@ -43,407 +63,538 @@ def develop_until_settled(m, project, months=40):
     raise AssertionError("project never settled")
 
 
-# ------------------------------------------------------------------ programme length
+CALL = {"issues_per_10000": 200.0, "shortlist_share": 1.0, "firms_per_1000": 20.0, "nonprofits_per_1000": 5.0,
+        "community_size_concentration": 100.0, "min_grant_share": 0.0}
+"""A call with many issues and proposers (an organisation proposes for one issue per call)."""
+
+
+@pytest.fixture
+def granted(monkeypatch):
+    """Record every grant a call makes instead of starting the project: (proposal, lead, grant)."""
+    calls = []
+    monkeypatch.setattr(innovation, "start_project",
+                        lambda model, c, lead, grant, programme: calls.append((c, lead, grant)))
+    return calls
+
+
+# ------------------------------------------------------------------ officials and topics
+def test_officials_perceived_need_lags_behind_visible_need():
+    m = small_model(seed=1, official_lag=12.0, complaint_floor=1.0)  # everybody equally visible
+    pop, gov = m.population, m.government
+    old = gov.perceived_need.copy()
+    pop.need[:, 2] = 0.9                                  # a surge of need in one domain
+    visible = pop.community_mean(pop.need)
+    innovation.perceive(m)
+    np.testing.assert_allclose(gov.perceived_need, old + (visible - old) / 12.0)
+    for _ in range(11):
+        innovation.perceive(m)
+    gap = np.abs(visible - gov.perceived_need)[:, 2]
+    # after a year officials have seen (1 - (11/12)^12) ~ 65 % of the surge, not all of it
+    np.testing.assert_allclose(gap, np.abs(visible - old)[:, 2] * (11 / 12) ** 12)
+    assert (gap > 0.1).all()
+
+
+def test_with_no_lag_officials_see_the_visible_need_at_once():
+    m = small_model(seed=1, official_lag=1.0, complaint_floor=1.0)
+    m.population.need[:, 2] = 0.9
+    innovation.perceive(m)
+    np.testing.assert_allclose(m.government.perceived_need, m.population.community_mean(m.population.need))
+
+
+def test_visible_need_leans_to_residents_with_capital():
+    m = small_model(seed=2, official_lag=1.0, complaint_floor=0.0)
+    pop = m.population
+    pop.need[:] = 0.0
+    rich = pop.capital > np.median(pop.capital)
+    pop.need[rich, 0] = 0.5
+    pop.need[~rich, 1] = 0.5                       # the same need, among the poorer half
+    innovation.perceive(m)
+    seen = m.government.perceived_need.sum(axis=0)
+    assert seen[0] > 1.5 * seen[1]
+
+
+def test_residents_topics_follow_voiced_need_and_officials_follow_their_view():
+    m = small_model(seed=3, official_noise=0.0)
+    pop = m.population
+    pop.need[:] = 0.0
+    pop.need[pop.community == 2, 3] = 0.8          # residents voice one need only
+    m.government.perceived_need[:] = 0.0
+    m.government.perceived_need[4, 1] = 0.5        # officials see another
+    officials, residents = innovation.topic_weights(m, local(m))
+    assert residents[2, 3] == pytest.approx(1.0) and officials[4, 1] == pytest.approx(1.0)
+
+
+def test_salience_noise_spreads_officials_topics():
+    m = small_model(seed=3, official_noise=2.0)
+    m.government.perceived_need[:] = 0.1
+    m.government.perceived_need[4, 1] = 0.5
+    programme = innovation.Programme("local", "project_account", 0.0, 0.0, 2.0)
+    officials, _ = innovation.topic_weights(m, programme)
+    assert officials[4, 1] < 0.9 and officials.sum() == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------ the call funnel
+def test_the_call_goes_through_the_funnel_stages(granted):
+    m = small_model(seed=4, issues_per_10000=200.0, shortlist_share=0.5, proposals_per_issue=2.0)
+    m.government.project_account = 1e5
+    innovation.call_for_projects(m, local(m))
+    f = m.funnel
+    expected_issues = 200.0 * 600 / 10_000 * m.spec.call_interval / 12  # Poisson mean
+    assert 0.5 * expected_issues <= f["issues"] <= 1.6 * expected_issues
+    assert f["shortlisted"] == round(0.5 * f["issues"])
+    assert 0 < f["proposals"] and f["labs"] <= f["shortlisted"]
+    assert f["funded"] == len(granted) > 0
+    # every proposal comes from a shortlisted issue: (community, domain) cells of the region
+    for c, _, _ in granted:
+        assert 0 <= c["community"] < m.population.n_communities and 0 <= c["domain"] < N_DOM
+
+
+def test_no_issues_no_projects(granted):
+    m = small_model(seed=4, issues_per_10000=0.0)
+    m.government.project_account = 1e5
+    innovation.call_for_projects(m, local(m))
+    assert granted == [] and m.funnel["issues"] == 0
+
+
+def test_no_call_without_money(granted):
+    m = small_model(seed=4, issues_per_10000=200.0)
+    m.government.project_account = 0.0
+    innovation.call_for_projects(m, local(m))
+    assert granted == [] and m.funnel["funded"] == 0
+
+
+def test_living_labs_need_intermediary_staff(granted):
+    labs = {}
+    for per_fte in (0.0, 5.0):
+        m = small_model(seed=5, issues_per_10000=200.0, shortlist_share=1.0, labs_per_fte=per_fte,
+                        intermediaries_per_10000=50)
+        m.run(3)  # intermediaries take on staff from their grants
+        assert sum(b.fte for b in m.intermediaries()) > 0
+        m.government.project_account = 1e5
+        innovation.call_for_projects(m, local(m))
+        labs[per_fte] = m.funnel["labs"]
+    assert labs[0.0] == 0 and labs[5.0] > 0
+
+
+def test_merit_allocation_funds_the_best_proposal_at_its_plan_cost(granted):
+    m = small_model(seed=6, **CALL, allocation_by_merit=1.0)
+    plan = innovation.plan_cost(m, 0)
+    pot = 1.5 * max(innovation.plan_cost(m, c) for c in range(m.population.n_communities))
+    m.government.project_account = pot
+    innovation.call_for_projects(m, local(m))
+    full = [(c, g) for c, _, g in granted if g == pytest.approx(c["plan"])]
+    rest = [(c, g) for c, _, g in granted if g != pytest.approx(c["plan"])]
+    assert len(full) == 1                                   # one plan fits the pot, at its full cost
+    (best, grant), = full
+    assert grant == pytest.approx(innovation.plan_cost(m, best["community"]))
+    assert plan > 0
+    assert rest, "what is left is split evenly over the other proposals"
+    assert all(best["score"] >= c["score"] for c, _ in rest)
+    assert sum(g for _, g in rest) == pytest.approx(pot - grant)
+    assert len({g for _, g in rest}) == 1
+
+
+def test_uniform_allocation_splits_the_pot_over_every_proposal(granted):
+    m = small_model(seed=6, **CALL, allocation_by_merit=0.0)
+    m.government.project_account = 500.0
+    innovation.call_for_projects(m, local(m))
+    proposals = {id(c) for c, _, _ in granted}
+    n = sum(len(c["others"]) for c in (next(c for c, _, _ in granted if id(c) == i) for i in proposals))
+    assert len(granted) == n > 1                           # every proposer gets a grant
+    assert all(g == pytest.approx(500.0 / n) for _, _, g in granted)
+    assert all(g < c["plan"] for c, _, g in granted)        # ... too small for any plan
+
+
+def test_uniform_grants_below_the_smallest_worthwhile_share_are_not_made(granted):
+    m = small_model(seed=6, **{**CALL, "min_grant_share": 1.0}, allocation_by_merit=0.0)
+    m.government.project_account = 500.0
+    innovation.call_for_projects(m, local(m))
+    assert granted == []
+
+
+def test_kept_teams_come_back_to_the_next_call_with_one_more_attempt(granted):
+    m = small_model(seed=7, issues_per_10000=0.0, allocation_by_merit=1.0)
+    lead = a_firm(m)
+    members = m.population.members(lead.community)[:5]
+    m.waiting_teams = [Team(lead, [], 2, lead.community, members, attempt=1)]
+    m.government.project_account = 10 * innovation.plan_cost(m, lead.community)
+    innovation.call_for_projects(m, local(m))
+    (c, who, grant), = granted
+    assert who is lead and c["attempt"] == 2 and c["domain"] == 2
+    assert c["participants"] is members                     # the same residents stay on the team
+    assert m.waiting_teams == []
+    assert m.funnel["issues"] == 1 and m.funnel["funded"] == 1
+
+
+def test_the_national_call_needs_local_matching(granted):
+    m = small_model(seed=8, **CALL, national_budget_per_1000=10.0, national_local_match=0.5,
+                    allocation_by_merit=0.0)
+    (national,) = [p for p in m.programmes if p.account == "national_rd_account"]
+    m.government.national_rd_account = 100.0
+    m.government.project_account = 0.0
+    innovation.call_for_projects(m, national)
+    assert granted == []                                    # no match, no project
+    m.government.project_account = 1e6
+    m.waiting_teams = []
+    innovation.call_for_projects(m, national)
+    total = sum(g for _, _, g in granted)                   # a project gets the grant and its match
+    assert total == pytest.approx(1.5 * 100.0)
+    assert m.government.national_rd_account == pytest.approx(0.0, abs=1e-9)
+    assert m.government.project_account == pytest.approx(1e6 - 0.5 * 100.0)
+
+
+def test_there_is_a_national_programme_only_with_a_national_budget():
+    assert [p.account for p in small_model().programmes] == ["project_account"]
+    m = small_model(national_budget_per_1000=5.0)
+    assert [p.account for p in m.programmes] == ["project_account", "national_rd_account"]
+    assert m.programmes[1].followup_share == 0.0           # R&D money pays no follow-up
+
+
+def test_duplicated_programmes_resubmit_funded_topics(granted):
+    m = small_model(seed=9, **CALL, national_budget_per_1000=10.0, national_duplication=1.0,
+                    allocation_by_merit=0.0)
+    national = m.programmes[1]
+    m.funded_cells = {3 * N_DOM + 1}
+    m.government.national_rd_account = 100.0
+    m.government.project_account = 1e6
+    innovation.call_for_projects(m, national)
+    assert granted and all((c["community"], c["domain"]) == (3, 1) for c, _, _ in granted)
+
+
+# ------------------------------------------------------------------ team formation
+def test_participants_are_those_who_voiced_the_issue():
+    needs = {}
+    for voiced in (True, False):
+        m = small_model(seed=10, local_cocreation=1.0, participants_cocreated=20)
+        lead = a_firm(m)
+        m.projects = []
+        innovation.start_project(m, candidate(lead, 3, 2, voiced=voiced), lead, 50.0, local(m))
+        p = m.projects[-1]
+        pop = m.population
+        assert (pop.community[p.participants] == 3).all() and p.participants.size == 20
+        assert np.unique(p.participants).size == 20
+        needs[voiced] = pop.need[p.participants, 2].mean() - pop.need[pop.members(3), 2].mean()
+    assert needs[True] > 0.02 and needs[True] > needs[False]
+
+
+def test_co_creation_brings_more_participants_and_lab_months():
+    sizes, labs = {}, {}
+    for cocreation in (0.0, 1.0):
+        m = small_model(seed=11, local_cocreation=cocreation, participants_consulted=3, participants_cocreated=30,
+                        cocreation_months=6)
+        lead = a_firm(m)
+        m.projects = []
+        innovation.start_project(m, candidate(lead, lead.community, 0, lab=True), lead, 50.0, local(m))
+        p = m.projects[-1]
+        sizes[cocreation], labs[cocreation] = p.participants.size, p.lab_months
+    assert sizes == {0.0: 3, 1.0: 30}
+    assert labs[0.0] == 0 and labs[1.0] == min(6, labs[1.0]) > 0
+
+
+def test_an_intermediary_with_staff_matches_partners_one_without_does_not():
+    partners = {}
+    for fte in (0.0, 20.0):
+        m = small_model(seed=12, intermediaries_per_10000=50, partners_per_fte=2.0)
+        broker = m.intermediaries()[0]
+        broker.fte = fte
+        c = int(broker.communities[0])
+        lead = next(o for o in m.organisations() if o.kind != "intermediary")
+        m.projects = []
+        innovation.start_project(m, candidate(lead, c, 1), lead, 50.0, local(m))
+        partners[fte] = m.projects[-1].partners
+        if fte:
+            assert broker in partners[fte] and lead not in partners[fte]
+            assert all(tuple(sorted((lead.unique_id, o.unique_id))) in m.partnerships for o in partners[fte])
+    assert partners[0.0] == []
+    assert len(partners[20.0]) > 2
+
+
+def test_start_project_pays_development_keeps_follow_up_and_conserves_money():
+    m = small_model(seed=13, followup_share=0.25)
+    lead = a_firm(m)
+    lead.earned = 0.0                                        # no income, no project loan
+    m.projects = []
+    gov = m.government
+    gov.project_account = 80.0
+    m.ledger.source("test", 80.0)
+    gap, cash = money_gap(m), lead.cash
+    gov.project_account -= 80.0                              # the call takes the grant from the account
+    innovation.start_project(m, candidate(lead, lead.community, 0), lead, 80.0, local(m))
+    p = m.projects[-1]
+    assert lead.cash - cash == pytest.approx(60.0) and lead.loan == 0.0
+    assert p.grant_dev == pytest.approx(60.0) and p.followup == pytest.approx(20.0)
+    assert money_gap(m) == pytest.approx(gap, abs=1e-9)
+
+
+def test_project_staff_are_hired_from_development_money_and_released_on_failure():
+    m = small_model(seed=14, project_wage_share=0.5, wage=2.5, followup_share=0.0)
+    lead = a_firm(m)
+    lead.cash = 0.0
+    m.projects = []
+    plan = innovation.plan_cost(m, lead.community)
+    innovation.start_project(m, candidate(lead, lead.community, 0), lead, plan, local(m))
+    p = m.projects[-1]
+    assert p.scope == pytest.approx(plan)
+    assert len(p.staff) == int(0.5 * plan / (2.5 * p.duration)) > 0
+    hired = [c for c in p.staff if c >= 0]
+    assert (m.population.employment[hired] == ECOSYSTEM).all()
+    m.projects = []
+    innovation.fail(m, p)
+    assert (m.population.employment[hired] == UNEMPLOYED).all() and p.staff == []
+
+
+def test_underfunded_projects_take_longer_and_succeed_less():
+    m = small_model(seed=15, local_cocreation=0.0, followup_share=0.0, dev_shape=100.0, underfunding_delay=1.0)
+    a, b = m.firms()[:2]
+    a.cash = b.cash = 0.0
+    a.earned = b.earned = 0.0  # no own money and no loan
+    plan = innovation.plan_cost(m, a.community)
+    m.projects = []
+    innovation.start_project(m, candidate(a, a.community, 0), a, plan, local(m))
+    innovation.start_project(m, candidate(b, a.community, 0), b, 0.2 * plan, local(m))
+    full, thin = m.projects[-2:]
+    assert thin.scope == pytest.approx(0.2 * full.scope)
+    assert thin.duration > 1.5 * full.duration             # mean 1 + 0.8 x delay longer
+    assert innovation.success_chance(m, thin) < innovation.success_chance(m, full)
+
+
+# ------------------------------------------------------------------ knowledge, success and fit
+def test_knowledge_grows_with_lab_months_and_participants_need():
+    m = small_model(seed=16, commons_knowledge=0.0)
+    p = hand_project(m, a_firm(m), n_participants=10)
+    pop = m.population
+    pop.capacity[p.participants] = 0.5
+    pop.need[p.participants, 0] = 0.8
+    k0 = innovation.knowledge(m, p)
+    s = m.spec
+    assert k0 == pytest.approx(1 - np.exp(-10 * 0.5 * 0.8 * s.consultation_months / s.knowledge_for_fit))
+    p.lab_months = 6
+    assert innovation.knowledge(m, p) > k0
+    pop.need[p.participants, 0] = 0.0
+    assert innovation.knowledge(m, p) == 0.0                  # residents without the need know nothing of it
+
+
+def test_success_chance_follows_the_team_its_knowledge_and_funding():
+    m = small_model(seed=17, funding_elasticity=2.0, success_max=1.0, local_cocreation=1.0)
+    lead = a_firm(m)
+    p = hand_project(m, lead, scope=100.0, plan_dev=100.0)
+    lead.capability = 0.2
+    low = innovation.success_chance(m, p)
+    lead.capability = 0.9
+    high = innovation.success_chance(m, p)
+    assert high > low
+    p.scope = 50.0                                            # half the plan's money: a quarter of the chance
+    assert innovation.success_chance(m, p) == pytest.approx(high * 0.25)
+    p.scope = 100.0
+    m.population.need[p.participants, p.domain] = 1.0
+    m.population.capacity[p.participants] = 1.0
+    p.lab_months = 12
+    assert innovation.success_chance(m, p) > high            # knowing residents' situation helps
+
+
+def test_a_kept_team_retries_with_a_higher_chance():
+    m = small_model(seed=18, success_retry=0.1, success_max=1.0)
+    p = hand_project(m, a_firm(m))
+    first = innovation.success_chance(m, p)
+    p.attempt = 3
+    assert innovation.success_chance(m, p) == pytest.approx(first + 2 * 0.1)
+
+
+def test_fit_follows_what_the_team_knows_not_who_chose_the_topic():
+    fits = {}
+    for lab_months, need in ((0, 0.0), (12, 0.9)):
+        m = small_model(seed=19, fit_noise=0.0, commons_knowledge=0.0, imported_fit=0.35)
+        p = hand_project(m, a_firm(m), n_participants=20, lab_months=lab_months)
+        m.population.need[p.participants, 0] = need
+        m.population.capacity[p.participants] = 0.6
+        fits[lab_months] = innovation.solution_fit(m, p)
+    assert fits[0] == pytest.approx(0.35)                     # an imported design's generic fit
+    assert fits[12] > 0.8
+
+
+def test_the_commons_raises_knowledge_and_lowers_plan_cost():
+    m = small_model(seed=20, commons_knowledge=0.5, commons_cost_cut=0.3)
+    p = hand_project(m, a_firm(m))
+    m.population.need[p.participants, 0] = 0.0
+    cost0 = innovation.plan_cost(m, p.community)
+    assert innovation.knowledge(m, p) == 0.0
+    m.commons_stock = 1e9                                    # a saturated commons
+    assert innovation.knowledge(m, p) == pytest.approx(0.5, rel=1e-6)
+    assert innovation.plan_cost(m, p.community) == pytest.approx(0.7 * cost0, rel=1e-6)
+
+
+# ------------------------------------------------------------------ development, success, failure
 def test_development_longer_than_the_programme_fails(monkeypatch):
-    monkeypatch.setattr(innovation, "success_chance", lambda model, p: 1.0)  # only the deadline can stop it
+    monkeypatch.setattr(innovation, "success_chance", lambda model, p: 1.0)
     m = small_model()
     m.projects = []
     p = hand_project(m, a_firm(m), duration=10, deadline_in=6)
     m.projects.append(p)
-    created, failed = m.counters["solutions_created"], m.counters["projects_failed"]
     develop_until_settled(m, p)
-    assert m.counters["projects_failed"] == failed + 1
-    assert m.counters["solutions_created"] == created
-    assert m.solutions == []
-    assert p.months < p.duration
+    assert m.counters["projects_failed"] == 1 and m.solutions == [] and p.months < p.duration
 
 
 def test_development_within_the_programme_can_succeed(monkeypatch):
     monkeypatch.setattr(innovation, "success_chance", lambda model, p: 1.0)
     m = small_model()
     m.projects = []
-    p = hand_project(m, a_firm(m), duration=6, deadline_in=6)
+    p = hand_project(m, a_firm(m), duration=6, deadline_in=7)
     m.projects.append(p)
     develop_until_settled(m, p)
-    assert m.counters["solutions_created"] == 1
-    assert p.months == 6
+    assert m.counters["solutions_created"] == 1 and p.months == 6
 
 
-def test_development_one_month_longer_than_the_programme_fails(monkeypatch):
-    monkeypatch.setattr(innovation, "success_chance", lambda model, p: 1.0)
-    m = small_model()
-    m.projects = []
-    p = hand_project(m, a_firm(m), duration=7, deadline_in=6)  # programme of 6 months, 7 needed
-    m.projects.append(p)
-    develop_until_settled(m, p)
-    assert m.counters["solutions_created"] == 0
-    assert p.months <= 6
+def test_success_makes_a_pilot_that_serves_its_co_creators_only():
+    m = small_model(seed=21, commons_share=1.0, pilot_need_share=0.5, need_threshold=0.3)
+    lead = a_firm(m)
+    p = hand_project(m, lead, n_participants=10, domain=2, followup=0.0)
+    pop = m.population
+    pop.need[p.participants, 2] = 0.9
+    pop.need[p.participants[:3], 2] = 0.1                    # below half the threshold: not a pilot user
+    cap0, commons0 = lead.capability, m.commons_stock
+    innovation.succeed(m, p)
+    (sol,) = m.solutions
+    assert sol.domain == 2 and sol.provider is lead and sol.open and sol.communities == {lead.community}
+    assert sol.capacity == 7.0                               # the pilot serves its 7 users, no more
+    assert (pop.adopted[p.participants[3:], 2] == sol.id).all()
+    assert (pop.adopted[p.participants[:3], 2] == -1).all()
+    assert lead.capability == pytest.approx(min(1.0, cap0 + m.spec.learning_success))
+    assert m.commons_stock == pytest.approx(commons0 + sol.fit)
+    assert sol.id in m.rd_only_solutions                     # no follow-up money: R&D alone
 
 
-@pytest.mark.parametrize("length, expect_success", [(6, False), (120, True)])
-def test_programme_length_lever_decides_whether_a_started_project_can_finish(monkeypatch, length, expect_success):
-    """Through start_project: dev_months = 20 cannot finish in a 6-month programme."""
-    monkeypatch.setattr(innovation, "success_chance", lambda model, p: 1.0)
-    m = small_model(programme_length=length, dev_months=20)
-    m.projects = []
-    m.government.project_account = 200.0
-    innovation.start_project(m, a_firm(m), 0, a_firm(m).community, True, grant=200.0)
-    (p,) = m.projects
-    assert p.duration >= 20
-    develop_until_settled(m, p, months=80)
-    assert (m.counters["solutions_created"] == 1) is expect_success
+def test_proprietary_results_add_nothing_to_the_commons():
+    m = small_model(seed=21, commons_share=0.0)
+    innovation.succeed(m, hand_project(m, a_firm(m)))
+    assert m.commons_stock == 0.0 and not m.solutions[0].open
 
 
-# ------------------------------------------------------------------ safety net
-@pytest.mark.parametrize("net, expected_refund", [(0.0, 0.0), (0.5, 30.0), (1.0, 60.0)])
-def test_safety_net_refunds_part_of_the_leads_own_spending(net, expected_refund):
-    """scope 100 fully developed, 40 of it paid by the grant: the lead spent 60 of its own."""
-    m = small_model(seed=1, safety_net=net)
+@pytest.mark.parametrize("net", [0.0, 1.0])
+def test_safety_net_keeps_the_team_or_it_disbands_and_trust_falls(net):
+    m = small_model(seed=22, safety_net=net, trust_failure=0.06, learning_failure=0.05)
+    lead = a_firm(m)
+    p = hand_project(m, lead, duration=10, n_participants=8, attempt=2)
+    p.months = 10
+    pop = m.population
+    pop.trust[p.participants] = 0.5
+    cap0 = lead.capability
+    innovation.fail(m, p)
+    if net:
+        (team,) = m.waiting_teams
+        assert team.lead is lead and team.attempt == 2 and team.participants is p.participants
+        assert lead.capability == pytest.approx(cap0 + 0.05)
+        np.testing.assert_allclose(pop.trust[p.participants], 0.5)
+    else:
+        assert m.waiting_teams == []
+        assert lead.capability == cap0
+        np.testing.assert_allclose(pop.trust[p.participants], 0.44)
+    assert m.counters["projects_failed"] == 1
+
+
+@pytest.mark.parametrize("net, refund", [(0.0, 0.0), (0.5, 30.0), (1.0, 60.0)])
+def test_safety_net_refunds_part_of_the_leads_own_spending(net, refund):
+    """Scope 100 fully developed, 40 of it from the grant: the lead spent 60 of its own."""
+    m = small_model(seed=23, safety_net=net)
     gov = m.government
     gov.project_account = 500.0
     lead = a_firm(m)
     p = hand_project(m, lead, duration=10, scope=100.0, grant_dev=40.0, followup=10.0)
     p.months = 10
     m.projects = [p]
-    gap = money_gap(m)
-    cash, account = lead.cash, gov.project_account
-    m.projects = []  # fail() settles a project that develop() has taken off the list
+    gap, cash, account = money_gap(m), lead.cash, gov.project_account
+    m.projects = []  # develop() takes a settled project off the list before fail() settles it
     innovation.fail(m, p)
-    assert lead.cash - cash == pytest.approx(expected_refund)
-    # the follow-up money goes back to the programme, less the refund
-    assert gov.project_account == pytest.approx(account + 10.0 - expected_refund)
+    assert lead.cash - cash == pytest.approx(refund)
+    assert gov.project_account == pytest.approx(account + 10.0 - refund)
     assert money_gap(m) == pytest.approx(gap, abs=1e-9)
-
-
-def test_safety_net_does_not_refund_grant_money():
-    """Failing after 3 of 10 months: 30 spent, all from the 40 grant; nothing of the lead's own to refund."""
-    m = small_model(seed=1, safety_net=1.0)
-    m.government.project_account = 500.0
-    lead = a_firm(m)
-    p = hand_project(m, lead, duration=10, scope=100.0, grant_dev=40.0)
-    p.months = 3
-    cash = lead.cash
-    innovation.fail(m, p)
-    assert lead.cash == cash
-
-
-def test_safety_net_refund_is_limited_by_the_programmes_money():
-    m = small_model(seed=1, safety_net=1.0)
-    m.government.project_account = 0.0
-    lead = a_firm(m)
-    p = hand_project(m, lead, duration=10, scope=100.0, grant_dev=40.0, followup=10.0)
-    p.months = 10
-    cash = lead.cash
-    innovation.fail(m, p)
-    assert lead.cash - cash == pytest.approx(10.0)
-    assert m.government.project_account == pytest.approx(0.0, abs=1e-12)
-
-
-def test_safety_net_keeps_learning_and_trust_after_failure():
-    results = {}
-    for net in (0.0, 1.0):
-        m = small_model(seed=2, safety_net=net)
-        lead = a_firm(m)
-        p = hand_project(m, lead, duration=10, n_participants=8)
-        p.months = 10
-        trust0 = m.population.trust[p.participants].copy()
-        cap0 = lead.capability
-        innovation.fail(m, p)
-        results[net] = (m.population.trust[p.participants] - trust0, lead.capability - cap0)
-    (trust_no, learn_no), (trust_yes, learn_yes) = results[0.0], results[1.0]
-    assert (trust_no < 0).all()        # failure without a net costs residents' trust
-    assert (trust_yes >= 0).all()      # with a full net their trust is kept
-    assert (trust_yes > trust_no).all()
-    assert learn_no == 0.0 and learn_yes > 0.0  # and the team keeps (some of) the learning
-
-
-# ------------------------------------------------------------------ team formation
-def _broker_community(m):
-    broker = m.intermediaries()[0]
-    return broker, int(broker.communities[0])
-
-
-def test_intermediary_matching_adds_partners_and_participants():
-    sizes, partners, links = {}, {}, {}
-    for with_broker in (True, False):
-        m = small_model(seed=4, intermediaries_per_10000=50, local_cocreation=0.5)
-        broker, c = _broker_community(m)
-        assert broker.strength > 0
-        if not with_broker:
-            m._broker_of = {}  # the same region with no intermediary serving the community
-        lead = next(o for o in m.organisations() if o.kind != "intermediary")
-        m.projects = []
-        innovation.start_project(m, lead, 1, c, True, grant=50.0)
-        (p,) = m.projects
-        sizes[with_broker] = p.participants.size
-        partners[with_broker] = p.partners
-        links[with_broker] = len(m.partnerships)
-        if with_broker:
-            assert broker in p.partners and broker.matches == 1
-            assert lead not in p.partners
-            assert all((min(lead.unique_id, o.unique_id), max(lead.unique_id, o.unique_id)) in m.partnerships
-                       for o in p.partners)
-    assert partners[False] == []
-    assert len(partners[True]) == 3            # two organisations found by the broker, and the broker
-    assert sizes[True] == 2 * sizes[False]     # living-lab recruitment doubles the residents taking part
-    assert sizes[False] == round(2 + 10 * 0.5)
-    assert links[True] == 3 and links[False] == 0
-
-
-def test_an_exhausted_intermediary_matches_no_more():
-    m = small_model(seed=4, intermediaries_per_10000=50)
-    broker, c = _broker_community(m)
-    broker.matches = int(2 * broker.strength)
-    m.projects = []
-    innovation.start_project(m, a_firm(m), 1, c, True, grant=50.0)
-    assert m.projects[0].partners == []
-
-
-def test_participants_come_from_the_topics_community():
-    m = small_model(seed=5, local_cocreation=1.0)
-    m.projects = []
-    innovation.start_project(m, a_firm(m), 2, 3, True, grant=50.0)
-    p = m.projects[0]
-    assert (m.population.community[p.participants] == 3).all()
-    assert np.unique(p.participants).size == p.participants.size
-
-
-def test_start_project_moves_the_grant_and_conserves_money():
-    m = small_model(seed=5, followup_share=0.25)
-    m.government.project_account = 80.0
-    m.ledger.source("test", 80.0)
-    lead = a_firm(m)
-    gap, cash = money_gap(m), lead.cash
-    m.projects = []
-    innovation.start_project(m, lead, 0, lead.community, False, grant=80.0)
-    p = m.projects[0]
-    assert lead.cash - cash == pytest.approx(60.0)
-    assert p.followup == pytest.approx(20.0)
-    assert m.government.project_account == pytest.approx(0.0)
-    assert money_gap(m) == pytest.approx(gap, abs=1e-9)
-
-
-def test_underfunded_projects_take_longer():
-    m = small_model(seed=6, local_cocreation=0.0, dev_months=8, followup_share=0.0)
-    a, b = m.firms()[:2]
-    a.cash = b.cash = 0.0  # nothing of their own to add
-    m.projects = []
-    innovation.start_project(m, a, 0, a.community, False, grant=100.0)   # fully costed
-    innovation.start_project(m, b, 0, b.community, False, grant=20.0)    # a fifth of the cost
-    full, thin = m.projects
-    assert full.scope == pytest.approx(100.0) and thin.scope == pytest.approx(20.0)
-    assert full.duration == 8
-    assert thin.duration > full.duration
-
-
-# ------------------------------------------------------------------ success and fit
-def test_success_chance_rises_with_capability_funding_and_commons():
-    m = small_model(seed=7)
-    lead = a_firm(m)
-    p = hand_project(m, lead, scope=50.0)
-
-    def chance(capability=0.5, scope=50.0, commons=0.0):
-        lead.capability = capability
-        p.scope = scope
-        m.commons_stock = commons
-        return innovation.success_chance(m, p)
-
-    assert chance(capability=0.9) > chance(capability=0.1)
-    assert chance(scope=100.0) > chance(scope=10.0)
-    assert chance(commons=50.0) > chance(commons=0.0)
-    for c in (chance(0.0, 1.0, 0.0), chance(1.0, 100.0, 1e6)):
-        assert 0.02 <= c <= 0.95
-
-
-def test_co_created_citizen_defined_solutions_fit_better_than_imported_ones():
-    fits = {}
-    for cocreation, by_citizens in ((0.0, False), (1.0, True)):
-        m = small_model(seed=8, local_cocreation=cocreation)
-        p = hand_project(m, a_firm(m))
-        p.by_citizens = by_citizens
-        fits[cocreation] = np.array([innovation.solution_fit(m, p) for _ in range(200)])
-    assert fits[1.0].mean() > fits[0.0].mean() + 0.3
-    for f in fits.values():
-        assert f.min() >= 0.05 and f.max() <= 1.0
-
-
-def test_success_creates_a_solution_its_co_creators_use():
-    m = small_model(seed=9, commons_share=1.0)
-    lead = a_firm(m)
-    p = hand_project(m, lead, n_participants=10, domain=2)
-    pop = m.population
-    pop.need[p.participants, 2] = 0.9        # every co-creator has the need
-    cap0, commons0 = lead.capability, m.commons_stock
-    innovation.succeed(m, p)
-    (sol,) = m.solutions
-    assert sol.domain == 2 and sol.provider is lead and sol.open
-    assert sol.communities == {lead.community}
-    assert sol.followup == p.followup
-    assert (pop.adopted[p.participants, 2] == sol.id).all()
-    assert lead.capability > cap0                    # the maker learns
-    assert m.commons_stock > commons0                # an open result adds to the commons
-    assert m.counters["solutions_created"] == 1
-
-
-def test_proprietary_results_add_nothing_to_the_commons():
-    m = small_model(seed=9, commons_share=0.0)
-    p = hand_project(m, a_firm(m))
-    innovation.succeed(m, p)
-    assert m.commons_stock == 0.0
-    assert not m.solutions[0].open
-
-
-# ------------------------------------------------------------------ the call
-def test_merit_allocation_funds_fully_costed_projects():
-    m = small_model(seed=10, allocation_by_merit=1.0, project_cost=100.0)
-    m.projects = []
-    m.government.project_account = 350.0
-    innovation.call_for_projects(m)
-    assert len(m.projects) == 3                                   # 350 // 100
-    for p in m.projects:
-        assert p.grant_dev + p.followup == pytest.approx(350.0 / 3)
-    assert m.government.project_account == pytest.approx(0.0, abs=1e-9)
-    assert len({id(p.lead) for p in m.projects}) == 3             # three different leads
-
-
-def test_uniform_allocation_spreads_the_pot_over_every_applicant():
-    m = small_model(seed=10, allocation_by_merit=0.0)
-    m.projects = []
-    m.government.project_account = 350.0
-    applicants = [o for o in m.organisations() if o.kind != "intermediary"]
-    innovation.call_for_projects(m)
-    assert len(m.projects) == len(applicants)
-    assert {id(p.lead) for p in m.projects} == {id(o) for o in applicants}
-    for p in m.projects:
-        assert p.grant_dev + p.followup == pytest.approx(350.0 / len(applicants))
-
-
-def test_no_call_without_money():
-    m = small_model(seed=10)
-    m.projects = []
-    m.government.project_account = 0.5
-    innovation.call_for_projects(m)
-    assert m.projects == []
-
-
-def test_citizens_define_topics_by_their_voiced_need():
-    m = small_model(seed=11, citizen_problem_definition=1.0)
-    pop = m.population
-    pop.need[:] = 0.0
-    pop.need[pop.community == 2, 3] = 0.8      # the only need voiced: domain 3 in community 2
-    topics = innovation.choose_topics(m, 40)
-    assert all(t == (3, 2, True) for t in topics)
-
-
-def test_officials_pick_topics_by_their_agenda():
-    m = small_model(seed=11, citizen_problem_definition=0.0)
-    m.government.agenda = np.array([0.0, 0.0, 1.0, 0.0, 0.0])
-    m.population.need[:] = 0.0
-    m.population.need[:, 4] = 0.9              # whatever citizens need...
-    topics = innovation.choose_topics(m, 40)
-    assert all(d == 2 and not by_cit for d, _, by_cit in topics)   # ...officials fund their agenda
-    assert len({c for _, c, _ in topics}) > 1                      # spread over communities by size
-
-
-# ------------------------------------------------------------------ closure, scale-out, retirement
-def _solution(m, sid, provider, domain, *, open_, fit=0.8, communities=None):
-    sol = Solution(id=sid, domain=domain, fit=fit, provider=provider, open=open_, created=m.steps,
-                   communities=set(communities if communities is not None else {provider.community}))
-    m.solutions.append(sol)
-    provider.solutions.append(sol)
-    return sol
-
-
-def test_open_solutions_survive_their_providers_closure_and_proprietary_ones_are_withdrawn():
-    m = small_model(seed=12, intermediaries_per_10000=50)
-    pop = m.population
-    provider = a_firm(m)
-    d_open, d_prop = provider.domain, (provider.domain + 1) % len(DOMAINS)
-    m.solutions = []
-    commons = _solution(m, 0, provider, d_open, open_=True)
-    owned = _solution(m, 1, provider, d_prop, open_=False)
-    users = pop.members(provider.community)[:20]
-    pop.adopted[users, d_open] = 0
-    pop.adopted[users, d_prop] = 1
-    provider.close()
-    assert not provider.alive
-    assert commons.alive
-    assert commons.provider is not None and commons.provider is not provider and commons.provider.alive
-    assert commons.provider.domain == d_open or commons.provider.kind == "intermediary"
-    assert commons in commons.provider.solutions
-    assert (pop.adopted[users, d_open] == 0).all()          # users keep the commons solution
-    assert not owned.alive
-    assert (pop.adopted[users, d_prop] == -1).all()         # and lose the proprietary one
-
-
-def test_closing_removes_the_organisation_and_its_partnerships():
-    m = small_model(seed=12)
-    a, b, c = m.organisations()[:3]
-    m.link(a, b)
-    m.link(b, c)
-    jobs = [x for x in a.staff if x >= 0]
-    a.close()
-    assert a not in m.organisations()
-    assert m.partnerships == {(min(b.unique_id, c.unique_id), max(b.unique_id, c.unique_id))}
-    assert all(m.population.employment[x] == 0 for x in jobs)   # its staff are unemployed
-    assert m.counters["closed"] == 1
-
-
-def test_commons_solutions_scale_out_without_a_capable_owner_proprietary_ones_do_not():
-    m = small_model(seed=13)
-    pop = m.population
-    provider = a_firm(m)
-    provider.capability = 0.0            # a proprietary maker with no capability cannot push
-    home = provider.community
-    m.solutions = []
-    commons = _solution(m, 0, provider, 0, open_=True, fit=1.0)
-    owned = _solution(m, 1, provider, 1, open_=False, fit=1.0)
-    members = pop.members(home)
-    users = np.zeros((2, pop.n_communities), dtype=np.int64)
-    users[:, home] = members.size        # everybody at home uses both
-    for _ in range(60):
-        m.users_by_solution_community = users
-        innovation.scale_out(m)
-    assert len(commons.communities) > 1
-    assert owned.communities == {home}
-
-
-def test_unused_solutions_never_scale_out():
-    m = small_model(seed=13)
-    m.solutions = []
-    sol = _solution(m, 0, a_firm(m), 0, open_=True, fit=1.0)
-    for _ in range(60):
-        m.users_by_solution_community = np.zeros((1, m.population.n_communities), dtype=np.int64)
-        innovation.scale_out(m)
-    assert len(sol.communities) == 1
-
-
-def test_solutions_nobody_uses_are_retired():
-    m = small_model(seed=14)
-    m.solutions = []
-    idle = _solution(m, 0, a_firm(m), 0, open_=True)
-    used = _solution(m, 1, a_firm(m), 1, open_=True)
-    users = np.zeros((2, m.population.n_communities), dtype=np.int64)
-    users[1, used.provider.community] = 5
-    m.users_by_solution_community = users
-    m.users_by_solution = users.sum(axis=1)     # both are kept by diffusion.relieve_and_pay
-    m.steps = innovation.RETIRE_AFTER           # not yet
-    innovation.retire(m)
-    assert idle.alive
-    m.steps = innovation.RETIRE_AFTER + 1
-    innovation.retire(m)
-    assert not idle.alive
-    assert used.alive and used.last_used == m.steps
 
 
 def test_a_project_dies_with_its_lead_and_its_follow_up_money_returns():
-    m = small_model(seed=15)
+    m = small_model(seed=24)
     lead = a_firm(m)
     p = hand_project(m, lead, followup=12.0)
     m.projects = [p]
     account = m.government.project_account
     lead.close()
     innovation.develop(m)
-    assert m.projects == []
+    assert m.projects == [] and m.counters["projects_failed"] == 1
     assert m.government.project_account == pytest.approx(account + 12.0)
-    assert m.counters["projects_failed"] == 1
+
+
+# ------------------------------------------------------------------ after the pilot
+def _solution(m, sid, provider, domain, *, open_=True, fit=0.8, communities=None, capacity=0.0, followup=0.0,
+              until=0):
+    sol = Solution(id=sid, domain=domain, fit=fit, provider=provider, open=open_, created=m.steps,
+                   communities=set(communities if communities is not None else {provider.community}),
+                   capacity=capacity, followup=followup, followup_until=until)
+    m.solutions.append(sol)
+    provider.solutions.append(sol)
+    return sol
+
+
+def test_follow_up_money_deploys_capacity_fits_and_pays_outreach():
+    m = small_model(seed=25, followup_deploy_share=0.5, deploy_cost_per_user=0.5, feedback_rate=0.1,
+                    feedback_users=10.0, outreach_per_mkrw=20.0)
+    m.solutions = []
+    sol = _solution(m, 0, a_firm(m), 1, fit=0.5, capacity=10.0, followup=30.0, until=m.steps + 2)
+    m.users_by_solution = np.array([10])
+    reach = np.zeros((m.population.n_communities, N_DOM))
+    gap = money_gap(m)
+    innovation.follow_up(m, reach)
+    spend = 30.0 / 3                                          # spread over the 3 months left
+    assert sol.followup == pytest.approx(20.0)
+    assert sol.capacity == pytest.approx(10.0 + 0.5 * spend / 0.5)
+    assert sol.fit == pytest.approx(0.5 + 0.1 * 10 / 20 * 0.5)
+    assert reach[:, 1].sum() == pytest.approx(0.5 * spend * 20.0)
+    assert money_gap(m) == pytest.approx(gap, abs=1e-9)
+
+
+def test_follow_up_left_when_support_ends_returns_to_the_programme():
+    m = small_model(seed=25)
+    m.solutions = []
+    sol = _solution(m, 0, a_firm(m), 1, followup=7.0, until=m.steps - 1)
+    account = m.government.project_account
+    innovation.follow_up(m, np.zeros((m.population.n_communities, N_DOM)))
+    assert sol.followup == 0.0 and m.government.project_account == pytest.approx(account + 7.0)
+
+
+def test_commons_solutions_scale_out_without_a_capable_owner_proprietary_ones_do_not():
+    m = small_model(seed=26, intermediaries_per_10000=50, scale_out_rate=5.0, scale_out_max=1.0)
+    m.run(2)
+    provider = a_firm(m)
+    provider.capability = 0.0
+    provider.cash = 1e6
+    home = provider.community
+    m.solutions = []
+    commons = _solution(m, 0, provider, 0, open_=True, fit=1.0, capacity=1e6)
+    owned = _solution(m, 1, provider, 1, open_=False, fit=1.0, capacity=1e6)
+    size = int(m.population.community_size[home])
+    for _ in range(30):
+        m.users_by_solution = np.array([size, size])
+        innovation.scale_out(m)
+    assert len(commons.communities) > 1 and owned.communities == {home}
+    assert commons.capacity > 1e6                            # each step out deploys a pilot's worth
+
+
+def test_unused_solutions_never_scale_out():
+    m = small_model(seed=26)
+    m.solutions = []
+    sol = _solution(m, 0, a_firm(m), 0, fit=1.0)
+    for _ in range(30):
+        m.users_by_solution = np.array([0])
+        innovation.scale_out(m)
+    assert len(sol.communities) == 1
+
+
+def test_solutions_nobody_uses_are_retired_after_the_lever_months():
+    m = small_model(seed=27, retire_after=24)
+    m.solutions = []
+    idle = _solution(m, 0, a_firm(m), 0)
+    used = _solution(m, 1, a_firm(m), 1)
+    m.users_by_solution = np.array([0, 5])
+    m.steps = idle.created + 24
+    innovation.retire(m)
+    assert idle.alive
+    m.steps += 1
+    innovation.retire(m)
+    assert not idle.alive and used.alive and used.last_used == m.steps

@@ -183,8 +183,9 @@ def test_organisation_counts_and_diversity():
     shares = [kinds.count(k) / len(kinds) for k in set(kinds)]
     assert snap["org_diversity"] == pytest.approx(-sum(s * math.log(s) for s in shares))
     jobs = sum(o.jobs for o in m.organisations())
-    assert snap["jobs_total"] == jobs
-    assert snap["jobs_total"] == snap["jobs_subsidised"] + snap["jobs_self_sustaining"] + snap["jobs_intermediary"]
+    assert snap["jobs_total"] == pytest.approx(jobs)
+    assert snap["jobs_total"] == pytest.approx(snap["jobs_subsidised"] + snap["jobs_self_sustaining"]
+                                               + snap["jobs_intermediary"] + snap["jobs_project"])
 
 
 def test_need_met_and_adoption_shares_on_a_hand_set_state():
@@ -255,3 +256,45 @@ def test_solutions_counted_alive_only():
                    for i in range(3)]
     m.solutions[1].alive = False
     assert snapshot(m)["solutions_active"] == 2
+
+
+def test_project_staff_waiting_teams_loans_and_rd_only_adopters():
+    from ecosystem_sim.innovation import Project, Team
+
+    m = small_model(seed=7)
+    f, g = m.firms()[:2]
+    members = m.population.members(f.community)
+    p = Project(lead=f, partners=[], domain=0, community=f.community, participants=members[:3], scope=10.0,
+                grant_dev=10.0, followup=0.0, plan_dev=10.0, duration=5, lab_months=0, deadline=99, start=0)
+    p.staff = [m.hire(f.community) for _ in range(4)]
+    m.projects = [p]
+    m.waiting_teams = [Team(g, [], 1, g.community, members[3:5], attempt=1)]
+    for o in m.organisations():
+        o.loan = 0.0
+    f.loan, g.loan = 3.0, 4.5
+    m.solutions = [Solution(id=i, domain=0, fit=0.5, provider=f, open=True, created=0, communities={0})
+                   for i in range(2)]
+    m.rd_only_solutions = {1}
+    pop = m.population
+    pop.adopted[:] = -1
+    pop.adopted[:7, 0] = 1
+    pop.adopted[7:10, 0] = 0
+    snap = snapshot(m)
+    assert snap["jobs_project"] == 4
+    assert snap["jobs_total"] == pytest.approx(snap["jobs_subsidised"] + snap["jobs_self_sustaining"]
+                                               + snap["jobs_intermediary"] + 4)
+    assert snap["teams_waiting"] == 1
+    assert snap["loans_outstanding"] == pytest.approx(7.5)
+    assert snap["adopters_rd_only"] == 7 and snap["adopters"] == 10
+
+
+def test_funnel_measures_are_this_months_call():
+    quiet = small_model(seed=8, issues_per_10000=200.0, call_interval=12)
+    quiet.step()                                     # month 1: no call
+    assert all(quiet.current[f"funnel_{k}"] == 0 for k in ("issues", "shortlisted", "proposals", "labs", "funded"))
+    m = small_model(seed=8, issues_per_10000=200.0, call_interval=1, shortlist_share=0.5)
+    m.step()                                         # a call every month
+    snap = m.current
+    assert snap["funnel_issues"] > 0
+    assert snap["funnel_shortlisted"] == round(0.5 * snap["funnel_issues"])   # no kept teams yet
+    assert snap["funnel_funded"] == snap["grants_awarded"]
