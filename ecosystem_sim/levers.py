@@ -170,7 +170,8 @@ _ROWS: list[Lever] = [
     Lever("n_citizens", "region", "citizens", 10_000, 200, 2_000_000,
           "Number of citizens in the region.", "000: regions (local governments) as the unit of the ecosystem", integer=True),
     Lever("citizens_per_community", "region", "citizens", 1_000, 50, 20_000,
-          "Mean size of a community (neighbourhood); a project plan serves one community.",
+          "Mean size of a community (neighbourhood); a project plan serves one community. A region "
+          "smaller than this is one community.",
           "000: Lambeth Open Works, about 1,000 residents of one neighbourhood", integer=True),
     Lever("community_size_concentration", "region", "Dirichlet concentration", 8.0, 0.5, 100.0,
           "Evenness of community sizes (higher = more equal).", A),

@@ -367,8 +367,5 @@ def _build(name: str, params: dict[str, float], shocks: tuple[Shock, ...], descr
         if shock.step >= params["steps"]:
             raise ScenarioError(where, f"shocks[{i}].step", shock.step,
                                 f"must be before the end of the run (steps = {params['steps']})")
-    if params["citizens_per_community"] > params["n_citizens"]:
-        raise ScenarioError(where, "region.citizens_per_community", params["citizens_per_community"],
-                            f"must not exceed n_citizens = {params['n_citizens']}")
     return Scenario(name=name, params=MappingProxyType(dict(params)), shocks=tuple(shocks),
                     description=description, source=where)

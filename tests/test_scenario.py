@@ -232,8 +232,6 @@ BAD = {
     "shocks_not_array": ("shocks = 3\n", "shocks", "3", "must be an array of tables"),
     "no_budget": ("[policy]\n" + "".join(f"{k} = 0\n" for k in BUDGET_SHARES), "policy.share_*", "0",
                   "at least one budget share must be above 0"),
-    "community_too_big": ("[region]\nn_citizens = 300\ncitizens_per_community = 500\n",
-                          "region.citizens_per_community", "500", "must not exceed n_citizens = 300"),
     "name_not_string": ("name = 3\n", "name", "3", "must be a string"),
     "inherits_not_string": ("inherits = 3\n", "inherits", "3", "must be a path"),
 }

@@ -61,3 +61,15 @@ def assert_one_line(stderr: str, *fragments):
     for f in fragments:
         assert f in lines[0], (f, lines[0])
     return lines[0]
+
+
+def run_in_process(argv, capsys):
+    """``ecosim ARGV`` in this process: (exit status, stdout, stderr)."""
+    from ecosystem_sim.cli import main
+
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as e:
+        code = e.code
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err

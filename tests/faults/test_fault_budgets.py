@@ -12,7 +12,7 @@ from ecosystem_sim.cli import main
 from ecosystem_sim.experiments import build_design, load_experiment
 from ecosystem_sim.experiments.design import count_points
 
-from fault_helpers import ROOT, SCENARIOS, SMALL, assert_one_line, ecosim
+from fault_helpers import ROOT, SCENARIOS, SMALL, assert_one_line, ecosim, run_in_process as run
 
 JOB = SCENARIOS / "job_creation.toml"
 CIT = SCENARIOS / "citizen_led.toml"
@@ -25,13 +25,6 @@ steps = 24
 SMALL_REGION = "\n[overrides]\nn_citizens = 500\n"
 
 
-def run(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:
-        code = e.code
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
 
 
 @pytest.mark.parametrize("extra, fragment", [

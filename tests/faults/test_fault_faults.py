@@ -19,7 +19,7 @@ from ecosystem_sim.experiments.analysis import load_results
 from ecosystem_sim.experiments.runner import FAIL_ENV
 from ecosystem_sim.experiments.store import Store
 
-from fault_helpers import ECOSIM, HAS_USERNS, SCENARIOS, SMALL, assert_one_line, ecosim, in_mounted_tmpfs
+from fault_helpers import ECOSIM, HAS_USERNS, SCENARIOS, SMALL, assert_one_line, ecosim, in_mounted_tmpfs, run_in_process as run
 
 JOB = SCENARIOS / "job_creation.toml"
 CIT = SCENARIOS / "citizen_led.toml"
@@ -48,13 +48,6 @@ def tiny(tmp_path) -> Path:
     return path
 
 
-def run(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:
-        code = e.code
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
 
 
 # ------------------------------------------------------------------ full disk, read-only folder

@@ -10,19 +10,12 @@ import pytest
 from ecosystem_sim import guards
 from ecosystem_sim.cli import main
 
-from fault_helpers import SCENARIOS, SMALL, assert_one_line, ecosim
+from fault_helpers import SCENARIOS, SMALL, assert_one_line, ecosim, run_in_process
 
 JOB = SCENARIOS / "job_creation.toml"
 CIT = SCENARIOS / "citizen_led.toml"
 
 
-def run_in_process(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:
-        code = e.code
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
 
 
 def test_run_never_replaces_the_working_folder_or_its_parents(tmp_path, capsys, monkeypatch):
