@@ -45,7 +45,7 @@ def _parse_set(items: list[str]) -> dict[str, float]:
             raise UsageError(f"--set {item!r}: expected LEVER=VALUE, e.g. --set safety_net=0.8")
         if name.strip() == "shocks":
             raise UsageError(f"--set {item!r}: shocks is not a lever; add a shock with --shock KIND@STEP[:STRENGTH]")
-        if name.strip() not in LEVERS:
+        if name.strip() not in LEVERS and name.strip() != "mix":
             raise UsageError(f"--set {item!r}: {name.strip()!r} is an unknown lever; `ecosim levers` lists them")
         try:
             out[name.strip()] = float(value)

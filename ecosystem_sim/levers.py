@@ -223,7 +223,7 @@ _ROWS: list[Lever] = [
     # ---------------------------------------------------------------- behaviour: money and organisations
     _b("wage", "M KRW / month", 2.5, 0.1, 20.0, "Monthly wage of one job (about the Korean median wage).",
        "001 talk 3: 9.8 bn KRW for 146 jobs (wages are part of that)"),
-    _b("wage_subsidy_rate", "share 0-1", 0.9, 0.0, 1.0, "Share of a subsidised job's wage that the subsidy pays.",
+    _b("wage_subsidy_rate", "share 0-1", 0.9, 0.1, 1.0, "Share of a subsidised job's wage that the subsidy pays.",
        "000: temporary wage subsidies"),
     _b("deadweight", "share 0-1", 0.3, 0.0, 0.9,
        "Share of subsidised jobs that would have existed anyway (a regular worker moves onto the subsidy).",

@@ -167,10 +167,13 @@ def test_living_labs_need_intermediary_staff(granted):
     labs = {}
     for per_fte in (0.0, 5.0):
         m = small_model(seed=5, issues_per_10000=200.0, shortlist_share=1.0, labs_per_fte=per_fte,
-                        intermediaries_per_10000=50)
+                        intermediaries_per_10000=50, firms_per_1000=20.0, nonprofits_per_1000=5.0)
         m.run(3)  # intermediaries take on staff from their grants
         assert sum(b.fte for b in m.intermediaries()) > 0
         m.government.project_account = 1e5
+        for _ in range(3):  # lab capacity builds up over call rounds (EcosystemModel.step opens it)
+            for b in m.intermediaries():
+                b.open_labs()
         innovation.call_for_projects(m, local(m))
         labs[per_fte] = m.funnel["labs"]
     assert labs[0.0] == 0 and labs[5.0] > 0
@@ -188,10 +191,25 @@ def test_merit_allocation_funds_the_best_proposal_at_its_plan_cost(granted):
     (best, grant), = full
     assert grant == pytest.approx(innovation.plan_cost(m, best["community"]))
     assert plan > 0
-    assert rest, "what is left is split evenly over the other proposals"
-    assert all(best["score"] >= c["score"] for c, _ in rest)
-    assert sum(g for _, g in rest) == pytest.approx(pot - grant)
-    assert len({g for _, g in rest}) == 1
+    # With all the money on merit, nothing is split evenly: what no whole plan can use stays in
+    # the account for a later call.
+    assert not rest
+    assert m.government.project_account == pytest.approx(pot - grant)
+
+
+def test_uniform_part_is_split_evenly_and_merit_leftover_is_kept(granted):
+    m = small_model(seed=6, **CALL, allocation_by_merit=0.5)
+    pot = 1.5 * max(innovation.plan_cost(m, c) for c in range(m.population.n_communities))
+    m.government.project_account = pot
+    innovation.call_for_projects(m, local(m))
+    full = [(c, g) for c, _, g in granted if g == pytest.approx(c["plan"])]
+    rest = [(c, g) for c, _, g in granted if g != pytest.approx(c["plan"])]
+    merit_spent = sum(g for _, g in full)
+    assert merit_spent <= 0.5 * pot + 1e-9
+    assert rest, "the uniform half is split evenly over the other proposals"
+    assert len({round(g, 9) for _, g in rest}) == 1
+    assert sum(g for _, g in rest) == pytest.approx(0.5 * pot)
+    assert m.government.project_account == pytest.approx(0.5 * pot - merit_spent)
 
 
 def test_uniform_allocation_splits_the_pot_over_every_proposal(granted):
