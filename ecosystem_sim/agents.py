@@ -324,13 +324,11 @@ class Intermediary(Organisation):
             org.capability = min(1.0, org.capability + s.peer_consulting * cover)
 
     def step(self) -> None:
-        """Staff follow the grants: the smoothed grant income plus a share of the cash buffer,
-        never more than the cash in hand (an intermediary does not borrow to pay staff)."""
+        """Staff follow the grants through the cash they bring, never more than the cash in hand
+        (an intermediary does not borrow to pay staff)."""
         m = self.model
         s = m.spec
         self._peer_consulting()
-        income = self.month_income + self.subsidy_income
-        self.earned += s.income_smoothing * (income - self.earned)
         # Spend a 1/reserve_months share of the cash in hand each month: with grants g arriving
         # monthly, cash settles at about reserve_months * g and staff at what g pays.
         budget = max(self.cash, 0.0) / s.reserve_months

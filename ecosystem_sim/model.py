@@ -158,7 +158,6 @@ class EcosystemModel(mesa.Model):
             share = pop.community_size[chunk].sum() / pop.n
             b = self._new_intermediary(chunk)
             b.receive(s.reserve_months * grants * share, "initial_cash", earned=False)
-            b.earned = grants * share
 
     def _capability(self, mean: float) -> float:
         s = self.spec
