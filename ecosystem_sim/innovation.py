@@ -182,10 +182,16 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
         funded = np.array(sorted(model.funded_cells))
         cells = np.where(copies, funded[rng.integers(funded.size, size=n_issues)], cells)
     funnel["issues"] = n_issues + len(retries)
-    # 2. Shortlist: the panel keeps the issues its topic rule weighs most.
-    k_short = int(round(s.shortlist_share * n_issues))
-    kept = np.argsort(-weights[cells], kind="stable")[:k_short]
-    shortlist, shortlist_by_citizens = cells[kept], by_citizens[kept]
+    # 2. Shortlist: the panel merges issues raised more than once (one issue, more voices; it
+    # counts as voiced by residents if any of them raised it) and keeps the ones its topic rule
+    # weighs most.
+    distinct, first = np.unique(cells, return_index=True)
+    voiced_cells = np.zeros(w_off.size, dtype=bool)
+    voiced_cells[cells[by_citizens]] = True
+    k_short = min(int(round(s.shortlist_share * n_issues)), distinct.size)
+    order = np.lexsort((first, -weights[distinct]))[:k_short]  # ties: first raised first
+    shortlist = distinct[order]
+    shortlist_by_citizens = voiced_cells[shortlist]
     funnel["shortlisted"] = k_short + len(retries)
     # 3. Proposals: organisations that know the domain and place propose.
     candidates: list[dict] = []

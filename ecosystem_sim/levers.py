@@ -189,8 +189,12 @@ _ROWS: list[Lever] = [
     Lever("within_community_ties", "region", "share 0-1", 0.85, 0.0, 1.0,
           "Share of a citizen's ties that stay inside their community.", A),
     Lever("need_growth", "region", "need / month", 0.004, 0.0, 0.05,
-          "Structural pressure: monthly growth of needs (ageing, polarisation, regional decline).",
+          "Structural pressure: need arising each month for a citizen of average situation (ageing, "
+          "polarisation, regional decline); unserved need settles at need_growth x pressure x situation / need_resolution.",
           "000: low growth, ageing, polarisation, hollowing-out of regions"),
+    Lever("need_resolution", "region", "share / month", 0.01, 0.0, 0.1,
+          "Share of a citizen's need that passes each month without any solution (circumstances change, "
+          "people move, recover or age out); 0 = unserved need only grows.", A),
     *[Lever(f"pressure_{d}", "region", "multiplier", w, 0.0, 5.0,
             f"Relative growth of need in {d.replace('_', ' ')}.", "000: ageing and polarisation weigh most")
       for d, w in (("health_welfare", 1.5), ("lifelong_education", 0.6), ("environment", 0.8), ("migration", 0.7),
@@ -299,8 +303,10 @@ _ROWS: list[Lever] = [
        "000: Lambeth Open Works, about 1,000 residents in 20 projects; 001 talk 2: 33 researchers in 13 living labs"),
     _b("cocreation_months", "months", 6.0, 0.0, 36.0, "Months a fully co-created project spends in a living lab with residents (development takes this much longer)."),
     _b("consultation_months", "months", 1.0, 0.0, 12.0, "Months of contact with residents every project has."),
-    _b("knowledge_for_fit", "capacity × need × months", 5.0, 0.1, 500.0,
-       "Residents' knowledge (participants' capacity × need, over months) that closes 63 % of the gap between an imported design's fit and a perfect fit."),
+    _b("knowledge_for_fit", "capacity × need × months", 30.0, 0.1, 500.0,
+       "Residents' knowledge (participants' capacity × need, over months) that closes 63 % of the gap between an imported design's fit and a perfect fit. "
+       "At 30, a fully co-created project (30 residents of capacity 0.5 and need 0.6 over 7 months) closes about 90 % of it and one consultation of 3 residents about 2 %.",
+       "001 talk 1: residents consulted once ('no empathy'); talk 2: 60 field visits"),
     _b("commons_knowledge", "share 0-1", 0.3, 0.0, 1.0, "Share of the remaining knowledge gap a saturated commons fills (lessons from other communities).",
        "001 talk 4: commons-based innovation"),
     _b("imported_fit", "fit 0-1", 0.35, 0.0, 1.0, "Fit of an imported (imitated) design to residents before any local knowledge.",

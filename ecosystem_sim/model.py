@@ -104,8 +104,6 @@ class EcosystemModel(mesa.Model):
         self.participation_by_community = np.zeros(pop.n_communities)
         self.pressure = np.array([s.pressure_health_welfare, s.pressure_lifelong_education, s.pressure_environment,
                                   s.pressure_migration, s.pressure_regional_gap])
-        self.profile = self.need_by_community / np.maximum(self.need_by_community.mean(axis=1, keepdims=True), 1e-12)
-        self._profile_by_citizen = self.profile[pop.community]  # fixed: gathered once
 
         for i in range(pop.n):  # registered one by one: create_agents would build an AgentSet we'd discard
             Citizen(self, i)
@@ -386,9 +384,11 @@ class EcosystemModel(mesa.Model):
         s = self.spec
         pop = self.population
         rng = self.rng
-        growth = (s.need_growth * self.pressure[None, :] * self._profile_by_citizen
-                  * (1.0 - s.need_capital_slope * (pop.capital - s.capital_mean))[:, None])
-        np.minimum(pop.need + growth, 1.0, out=pop.need)
+        # New need arises with structural pressure and each citizen's situation; old need passes
+        # as circumstances change, so unserved need settles at a level that differs between
+        # citizens, communities and domains instead of filling every cell.
+        arising = s.need_growth * self.pressure[None, :] * pop.situation
+        np.clip(pop.need + arising - s.need_resolution * pop.need, 0.0, 1.0, out=pop.need)
         # Intermediaries' living labs open places to take part; the active and trusting take them.
         places = np.zeros(pop.n_communities)
         for b in self.intermediaries():

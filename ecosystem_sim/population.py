@@ -26,6 +26,7 @@ class Population:
     Attributes (arrays over citizens unless noted; all dimensionless in [0, 1] unless noted):
         community      int, the neighbourhood a citizen lives in.
         need           (n, 5) unmet need per problem domain.
+        situation      (n, 5) how much need arises for this citizen per unit of structural pressure (mean about 1).
         capacity       ability to define problems, take part in and found projects.
         capacity0      capacity at the start (decay pulls back toward it).
         capital        socio-economic capital (fixed).
@@ -63,8 +64,11 @@ class Population:
         self.trust = _beta(rng, spec.trust_start_mean, conc, n)
         self.fit_required = _beta(rng, spec.fit_required_mean, conc, n)
         # Poorer citizens and needier communities start with more need (polarisation).
-        base = spec.need_start_mean * profile[self.community] * (1.0 - spec.need_capital_slope * gap)[:, None]
-        self.need = np.clip(base * rng.lognormal(0.0, spec.need_spread, (n, N_DOMAINS)), 0.0, 1.0)
+        # A citizen's *situation* (their community's profile, their capital and their own
+        # circumstances) sets both their initial need and the rate at which new need arises.
+        self.situation = (profile[self.community] * (1.0 - spec.need_capital_slope * gap)[:, None]
+                          * rng.lognormal(0.0, spec.need_spread, (n, N_DOMAINS)))
+        self.need = np.clip(spec.need_start_mean * self.situation, 0.0, 1.0)
         self.adopted = np.full((n, N_DOMAINS), -1, dtype=np.int32)
         employed = rng.random(n) < spec.mainstream_employment * (1.0 + spec.employment_capital_slope * gap)
         self.employment = np.where(employed, MAINSTREAM, UNEMPLOYED).astype(np.int8)

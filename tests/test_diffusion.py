@@ -247,16 +247,34 @@ def test_withdrawn_solution_loses_its_users_only():
 def test_need_grows_under_structural_pressure():
     grown = {}
     for growth in (0.0, 0.02):
-        m = small_model(seed=14, need_growth=growth)
+        m = small_model(seed=14, need_growth=growth, need_resolution=0.0)
         before = m.population.need.copy()
         m._citizens()
         grown[growth] = (before, m.population.need.copy())
     before0, after0 = grown[0.0]
-    np.testing.assert_array_equal(after0, before0)            # no pressure, no growth
+    np.testing.assert_array_equal(after0, before0)            # no pressure, no resolution: no change
     before, after = grown[0.02]
-    room = before < 1.0
+    room = (before < 1.0) & (m.population.situation > 0)
     assert (after[room] > before[room]).all()
     assert after.max() <= 1.0
+
+
+def test_need_passes_at_the_resolution_rate_without_new_need():
+    m = small_model(seed=14, need_growth=0.0, need_resolution=0.03)
+    before = m.population.need.copy()
+    m._citizens()
+    np.testing.assert_allclose(m.population.need, before * 0.97, rtol=1e-12)
+
+
+def test_unserved_need_settles_where_arising_and_passing_balance():
+    """need_growth x pressure x situation / need_resolution, per citizen and domain."""
+    m = small_model(seed=14, need_growth=0.002, need_resolution=0.05, need_spread=0.2)
+    for _ in range(600):
+        m._citizens()
+    level = 0.002 * m.pressure[None, :] * m.population.situation / 0.05
+    inside = level < 0.95  # cells whose level is below the cap of 1
+    assert inside.mean() > 0.9
+    np.testing.assert_allclose(m.population.need[inside], level[inside], rtol=1e-6)
 
 
 def test_need_is_capped_at_one():

@@ -1,15 +1,21 @@
 """Issue 8's lever test: no policy lever is inert, follow-up raises adoption, and allocation by
 need and merit serves needs at least as well as a uniform split.
 
-Region size and length: 5,000 citizens x 240 months. This size was chosen so that CI can
-afford the whole file (about 150 runs of a few seconds each on two workers); 240 months is
-the length of the shipped scenarios, so slow mechanisms (learning, scale-out, fund
-recycling) have time to show. Seeds 8001.. were fixed before any result of this file was
-seen, and every threshold below is stated in the test before the data are looked at.
+The inert-lever test runs the default region (10,000 citizens x 240 months, the shipped
+scenarios' size and length) on 10 paired seeds. A lever *moves* a headline measure
+(``screening.HEADLINE``, mean of the last 12 months) when moving it from its low to its high
+setting, everything else at the defaults, changes the measure by at least 10 % on average
+over the seeds and an exact two-sided Wilcoxon signed-rank test of the paired differences
+gives p < 0.05 / 8 (Bonferroni over the 8 headline measures) (``screening.moved`` with
+``alpha``).
 
-A lever *moves* a headline measure (``screening.HEADLINE``, mean of the last 12 months) when
-moving the lever from its low to its high setting, everything else at the defaults, changes
-the measure by at least 10 % in the same direction on every seed (``screening.moved``).
+Why not "the same direction on each of 3 seeds", the issue's first wording, used by an earlier
+version of this file: a region of this size funds two or three projects a year, so one run
+rests on a few dozen projects and a real effect can reverse on a single seed. Measured before
+this version was written (seeds 7001-7008, not used below): programme_length 12 -> 60 raises
+adopters by 61 % on average (Wilcoxon p = 0.008, smallest change +14 %), yet lowers them on
+seed 8001 (the earlier file's first seed). The seeds below (8401-8410) were fixed with this
+rule, before any of their results was seen.
 """
 
 from __future__ import annotations
@@ -28,8 +34,11 @@ from ecosystem_sim.scenario import default_scenario
 
 pytestmark = pytest.mark.slow
 
-REGION = {"n_citizens": 5_000, "steps": 240}
-SEEDS = [8001, 8002, 8003]
+REGION = {"n_citizens": 10_000, "steps": 240}
+SEEDS = list(range(8401, 8411))
+ALPHA_INERT = 0.05
+SMALL_REGION = {"n_citizens": 5_000, "steps": 240}
+"""The region of the two source-direction tests below (their seeds and rules were set with it)."""
 WORKERS = 2
 
 NATIONAL = [lv.name for lv in by_group("policy") if lv.name.startswith("national_") and lv.name != "national_budget_per_1000"]
@@ -58,15 +67,7 @@ def test_every_policy_lever_is_covered():
     assert len(NATIONAL) == 4
 
 
-MEASURED = "measured on seeds 8001-8003 at 5,000 citizens x 240 months, means low -> high (2026-11-30)"
-INERT = {
-    "citizen_problem_definition": "citizen_problem_definition 0 -> 1 moves no headline measure >= 10 % the same way "
-                                  f"on every seed ({MEASURED}: solutions_created 16.9 -> 13.6, orgs_alive 24.7 -> "
-                                  "28.9, need_met_share 0.404 -> 0.392, adopters 9348 -> 9200)",
-    "national_citizen_topics": "national_citizen_topics 0 -> 1 (national budget 10) moves no headline measure >= 10 % "
-                               f"the same way on every seed ({MEASURED}: jobs_self_sustaining 51.5 -> 57.5, "
-                               "solutions_created 21.4 -> 16.9, need_met_share 0.568 -> 0.571)",
-}
+INERT: dict[str, str] = {}
 """Levers found inert by this test: a finding of issue 8, not tuned away. Strict: when the model
 changes so that one of them moves a measure, the test says so (XPASS fails) and the entry goes."""
 
@@ -75,10 +76,10 @@ changes so that one of them moves a measure, the test says so (XPASS fails) and 
     pytest.param(lv.name, marks=pytest.mark.xfail(strict=True, reason=INERT[lv.name])) if lv.name in INERT
     else lv.name for lv in by_group("policy")])
 def test_no_policy_lever_is_inert(lever_table, lever):
-    table = screening.moved(lever_table[lever_table.lever == lever], threshold=0.10)
-    report = table[["measure", "low", "high", "rel_change", "moves"]].to_string(index=False)
+    table = screening.moved(lever_table[lever_table.lever == lever], threshold=0.10, alpha=ALPHA_INERT)
+    report = table[["measure", "low", "high", "rel_change", "p_wilcoxon", "moves"]].to_string(index=False)
     print(f"\n{lever}\n{report}")
-    assert table.moves.any(), f"{lever} moves no headline measure by >= 10 % on every seed:\n{report}"
+    assert table.moves.any(), f"{lever} moves no headline measure by >= 10 % (Wilcoxon p < 0.05/8):\n{report}"
 
 
 # ------------------------------------------------------------------ the two source directions
@@ -99,7 +100,7 @@ def test_follow_up_raises_adoption_of_solutions():
     """001 talk 2: R&D alone reaches almost no users. With procurement off (so contracts cannot
     stand in for follow-up) and problem definition held at its default, keeping 40 % of project
     money for follow-up must give more adopters than none, on every seed."""
-    base = default_scenario().with_overrides({**REGION, "share_procurement": 0.0,
+    base = default_scenario().with_overrides({**SMALL_REGION, "share_procurement": 0.0,
                                               "citizen_problem_definition": 0.5})
     none, some = _paired(base, "followup_share", 0.0, 0.4, FOLLOWUP_SEEDS)
     a0 = np.array([r["adopters"] for r in none])
@@ -117,7 +118,7 @@ def test_allocation_by_need_and_merit_serves_needs_at_least_as_well_as_uniform()
     looking: on 10 paired seeds, the claim fails if a one-sided Wilcoxon signed-rank test of
     'need_met_share is lower with allocation_by_merit = 1 than with 0' rejects at alpha = 0.05
     (scipy.stats.wilcoxon, exact distribution)."""
-    base = default_scenario().with_overrides(REGION)
+    base = default_scenario().with_overrides(SMALL_REGION)
     uniform, merit = _paired(base, "allocation_by_merit", 0.0, 1.0, MERIT_SEEDS)
     u = np.array([r["need_met_share"] for r in uniform])
     m = np.array([r["need_met_share"] for r in merit])

@@ -3,7 +3,8 @@
 * :func:`screen` moves each lever from the low to the high end of its range (everything
   else at a base scenario) on the same seeds, and reports the change in the headline
   measures (mean of the last year). A lever "moves" a measure when it changes it by at
-  least a threshold in the same direction on every seed.
+  least a threshold in the same direction on every seed, or (:func:`moved` with ``alpha``)
+  on average with a paired Wilcoxon test significant after a Bonferroni correction.
 * :func:`decompose` explains the gap between two presets lever by lever: starting from
   preset A, switch one policy lever to B's value (and, from B, one lever to A's value);
   the change in each measure, over the gap B - A, is that lever's share seen from each
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..levers import LEVERS, by_group
 from ..scenario import Scenario, from_dict
@@ -66,16 +68,29 @@ def screen(base: Scenario, levers: list[str], seeds: list[int], workers: int = 1
     return pd.DataFrame([dict(lever=n, side=s, value=v, seed=sd, **r) for (n, s, v, sd), r in zip(keys, rows)])
 
 
-def moved(table: pd.DataFrame, threshold: float = 0.10) -> pd.DataFrame:
-    """Per lever and measure: mean relative change (high vs low) and whether it moved by at
-    least ``threshold`` in the same direction on every seed."""
+def moved(table: pd.DataFrame, threshold: float = 0.10, alpha: float | None = None) -> pd.DataFrame:
+    """Per lever and measure: mean relative change (high vs low, paired by seed), the p-value of
+    an exact two-sided Wilcoxon signed-rank test of the paired differences, and whether the
+    lever *moves* the measure.
+
+    With ``alpha`` None a lever moves a measure when the relative change is at least
+    ``threshold`` in the same direction on every seed (a rule for a handful of seeds). With
+    ``alpha`` given, when the mean relative change is at least ``threshold`` in magnitude and
+    the Wilcoxon p-value is below ``alpha`` divided by the number of headline measures
+    (Bonferroni), which needs about ten seeds.
+    """
     out = []
     for (lever, measure), _ in pd.MultiIndex.from_product([table.lever.unique(), HEADLINE]).to_frame().groupby(level=[0, 1]):
         d = table[table.lever == lever].pivot(index="seed", columns="side", values=measure)
         rel = (d["high"] - d["low"]) / np.maximum(np.abs(d["low"]), 1e-9)
+        diff = (d["high"] - d["low"]).to_numpy()
+        p = float(stats.wilcoxon(diff).pvalue) if np.count_nonzero(diff) else 1.0
+        if alpha is None:
+            moves = bool((rel >= threshold).all() or (rel <= -threshold).all())
+        else:
+            moves = bool(abs(rel.mean()) >= threshold and p < alpha / len(HEADLINE))
         out.append(dict(lever=lever, measure=measure, low=d["low"].mean(), high=d["high"].mean(),
-                        rel_change=float(rel.mean()),
-                        moves=bool((rel >= threshold).all() or (rel <= -threshold).all())))
+                        rel_change=float(rel.mean()), p_wilcoxon=p, moves=moves))
     return pd.DataFrame(out)
 
 
