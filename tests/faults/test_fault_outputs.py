@@ -32,6 +32,17 @@ def test_run_never_replaces_the_working_folder_or_its_parents(tmp_path, capsys, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
 
 
+def test_an_empty_out_is_refused_not_replaced_by_a_default(tmp_path, capsys, monkeypatch):
+    # `--out "$DIR"` with DIR unset: run once fell back to results/run-NAME-SEED and wrote there
+    monkeypatch.chdir(tmp_path)
+    for command in (["run", JOB, "--steps", 6, *SMALL], ["compare", JOB, CIT, "--steps", 6, *SMALL]):
+        for out in ("", " "):
+            code, stdout, err = run_in_process([*command, "--out", out], capsys)
+            assert code == 2 and stdout == ""
+            assert_one_line(err, "--out")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("kind", ["file", "symlink"])
 def test_out_that_is_a_file_or_a_link_is_refused_and_left_alone(tmp_path, capsys, kind):
     target = tmp_path / "target.txt"
