@@ -126,6 +126,11 @@ def prepare_output(out: Path, command: str, overwrite: bool = False, recognise=N
         raise Refused(f"--out {out}: is a symbolic link; give the folder itself")
     if out.exists() and not out.is_dir():
         raise Refused(f"--out {out}: is a file, not a folder")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise Refused(f"--out {out}: {parent} is a file, not a folder")
+            break
     problem = _forbidden(out)
     if problem:
         raise Refused(f"--out {out}: {problem}")
