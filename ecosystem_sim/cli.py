@@ -158,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
+        out = getattr(args, "out", None)
+        if isinstance(out, str) and not out.strip():
+            # e.g. `--out "$DIR"` with DIR unset: never fall back to a default or the working folder
+            raise UsageError(f"--out {out!r}: empty; give a folder, e.g. --out results/NAME")
         if args.command == "run":
             return cmd_run(args)
         if args.command == "compare":
@@ -209,7 +213,7 @@ def cmd_run(args) -> int:
     vary = _posterior(args)
     if vary is not None:
         sc = vary(sc, args.seed)
-    if args.out:
+    if args.out is not None:
         out = Path(args.out)
     else:
         results = Path("results")
@@ -220,17 +224,21 @@ def cmd_run(args) -> int:
     guards.check_budget(f"ecosim run {args.scenario}", 1, steps, n, disk_bytes=twins * (steps + 1) * 50 * 14 + 2e6,
                         folder=out.parent, runs_option=None)
     guards.prepare_output(out, "run", overwrite=args.overwrite)  # refuse before the run, not after
-    total = steps * twins
-    with tqdm(total=total, desc=f"{sc.name} seed {args.seed}", unit="month", disable=total < 50) as bar:
-        result = run_one(sc, args.seed, twin=not args.no_twin, on_step=bar.update)
-    # Write into a new folder beside --out and move it into place: no half-written output is left,
-    # and a previous output is replaced only once the new one is complete.
-    with guards.staged_folder(out, "run") as tmp:
-        result.measures.to_csv(tmp / "measures.csv")
-        if result.twin is not None:
-            result.twin.to_csv(tmp / "twin_measures.csv")
-        (tmp / "summary.json").write_text(json.dumps(result.summary, indent=1))
-        run_figures(result.measures, tmp, sc.name, sc.shocks, twin=result.twin)
+    # One `ecosim run` per --out at a time: a second one is refused at once instead of silently
+    # replacing the first one's output when it ends.
+    with guards.output_lock(out, "run"):
+        guards.prepare_output(out, "run", overwrite=args.overwrite)  # again, now that no one else writes
+        total = steps * twins
+        with tqdm(total=total, desc=f"{sc.name} seed {args.seed}", unit="month", disable=total < 50) as bar:
+            result = run_one(sc, args.seed, twin=not args.no_twin, on_step=bar.update)
+        # Write into a new folder beside --out and move it into place: no half-written output is
+        # left, and a previous output is replaced only once the new one is complete.
+        with guards.staged_folder(out, "run") as tmp:
+            result.measures.to_csv(tmp / "measures.csv")
+            if result.twin is not None:
+                result.twin.to_csv(tmp / "twin_measures.csv")
+            (tmp / "summary.json").write_text(json.dumps(result.summary, indent=1))
+            run_figures(result.measures, tmp, sc.name, sc.shocks, twin=result.twin)
     print(f"wrote {out}/measures.csv, summary.json and {len(list(out.glob('*.png')))} figures")
     return 0
 

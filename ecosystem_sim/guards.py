@@ -126,6 +126,11 @@ def prepare_output(out: Path, command: str, overwrite: bool = False, recognise=N
         raise Refused(f"--out {out}: is a symbolic link; give the folder itself")
     if out.exists() and not out.is_dir():
         raise Refused(f"--out {out}: is a file, not a folder")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise Refused(f"--out {out}: {parent} is a file, not a folder")
+            break
     problem = _forbidden(out)
     if problem:
         raise Refused(f"--out {out}: {problem}")
@@ -239,9 +244,10 @@ def stage_inside(out: Path):
 
 # ------------------------------------------------------------------------------------ lock
 @contextlib.contextmanager
-def folder_lock(folder: Path, command: str, name: str = LOCK):
-    """Hold an exclusive lock on ``folder`` for ``command``; :class:`Refused` if another process
-    holds it. The OS releases the lock when the holder dies, however it dies."""
+def folder_lock(folder: Path, command: str, name: str = LOCK, shown: Path | None = None):
+    """Hold an exclusive lock on ``folder`` for ``command``; :class:`Refused` (naming ``shown``,
+    default ``folder``) if another process holds it. The OS releases the lock when the holder
+    dies, however it dies."""
     path = Path(folder) / name
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -250,7 +256,7 @@ def folder_lock(folder: Path, command: str, name: str = LOCK):
             with contextlib.suppress(OSError, ValueError):
                 holder = os.read(fd, 200).decode().strip()
             os.close(fd)
-            raise Refused(f"{folder}: in use by another ecosim {command} ({holder or 'another process'}); "
+            raise Refused(f"{shown or folder}: in use by another ecosim {command} ({holder or 'another process'}); "
                           "wait for it to finish, or use another --out")
         # the file may have been removed by the previous holder between open and lock: retry
         try:
@@ -269,6 +275,23 @@ def folder_lock(folder: Path, command: str, name: str = LOCK):
             os.unlink(path)
         _unlock(fd)
         os.close(fd)
+
+
+@contextlib.contextmanager
+def output_lock(out: Path, command: str):
+    """Lock an output folder that is replaced as a whole (``ecosim run``): the lock file lives
+    beside it (``.ecosim.lock-NAME``), since the folder itself is moved aside when the new output
+    takes its place. A second command on the same ``out`` is refused while the first works;
+    parents created for the lock are removed again if nothing else was put there."""
+    out = Path(out)
+    made = _make_parents(out.parent)
+    try:
+        with folder_lock(out.parent, command, name=f"{LOCK}-{safe_name(out.name, 60)}", shown=out):
+            yield
+    finally:
+        for p in reversed(made):
+            with contextlib.suppress(OSError):
+                p.rmdir()
 
 
 def _try_lock(fd: int) -> bool:

@@ -171,12 +171,17 @@ def distance(targets: list[Target]):
 
 
 def open_executor(workers: int, scheduler: str | None):
-    """The experiment runner's executors: Dask (``scheduler``) or fresh local processes."""
+    """The experiment runner's executors: Dask (``scheduler``) or fresh local processes that end
+    with this one (kill -9 included, ``guards.worker_guard``)."""
+    import os
+
+    from .. import guards
     from ..experiments.runner import _mp_context, dask_executor
 
     if scheduler:
         return dask_executor(scheduler, workers)
-    pool = ProcessPoolExecutor(workers, mp_context=_mp_context())
+    pool = ProcessPoolExecutor(workers, mp_context=_mp_context(), initializer=guards.worker_guard,
+                               initargs=(os.getpid(),))
     return pool, lambda: pool.shutdown(cancel_futures=True)
 
 

@@ -37,7 +37,7 @@ from ecosystem_sim.viz.dashboard_figures import CHARTS, DPI, LiveCharts, LiveNet
 from ecosystem_sim.viz.dashboard_session import (DEFAULT_REGIME, GUIDED_ENV, PLAY_INTERVAL_MS, PRESETS,
                                                  SHOCK_LABELS, DashboardModel, Session, check_play_interval,
                                                  default_population, describe, lever_groups, lever_label,
-                                                 population_choices, slider_options)
+                                                 population_choices, release_memory_soon, slider_options)
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,9 @@ def Dashboard():
     error = solara.use_reactive(None)
     guided = solara.use_reactive(GUIDED_DEFAULT)
     render_context = reacton.core.get_render_context(required=False)
+    # when the page closes (or its kernel is culled) the session's region is freed; give the
+    # memory back to the system, not only to Python
+    solara.use_effect(lambda: release_memory_soon, [])
 
     def play_loop(cancel: threading.Event):
         if not playing.value:

@@ -39,9 +39,15 @@ SERVER_DEFAULTS = {
     "SOLARA_THEME_LOADER": "plain",
     "SOLARA_THEME_TITLE": "Social-innovation ecosystem",
     "SOLARA_KERNEL_CULL_TIMEOUT": CULL_TIMEOUT,
+    # Memory of closed sessions goes back to the system (with viz.dashboard_session.release_memory
+    # after each session): Python objects on the C heap instead of pymalloc's arenas, which stay
+    # mapped while one object in them lives, and two heaps instead of eight per core for the
+    # session threads. Measured in docs/dashboard.md; no cost in months per second measured there.
+    "PYTHONMALLOC": "malloc",
+    "MALLOC_ARENA_MAX": "2",
 }
-"""Solara settings for the classroom server; a value already in the environment wins
-(except telemetry, always off)."""
+"""Solara and allocator settings for the classroom server; a value already in the environment
+wins (except telemetry, always off)."""
 
 
 def _port(value: str) -> int:

@@ -388,6 +388,56 @@ class Session:
         self.horizon = int(self.model.spec.steps)
 
 
+# ------------------------------------------------------------------ memory of closed sessions
+RELEASE_DELAY_S = 3.0
+"""Seconds between a session's end and :func:`release_memory`: after Solara's own collection
+(1 s after a kernel closes), and long enough that a class leaving at once costs one pass."""
+_release_lock = threading.Lock()
+_release_pending = False
+
+
+def release_memory() -> bool:
+    """Collect garbage and give the freed heap back to the operating system; True if it could.
+
+    A closed session's Python objects are freed (Solara collects its kernel's cycles), but the C
+    allocator keeps the pages they lived on: without this a server stayed 10-25 MB higher per
+    session a class had opened and closed. ``malloc_trim`` (glibc) returns free pages of every
+    heap; elsewhere only the collection runs."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+        return False
+    trim(0)
+    return True
+
+
+def release_memory_soon(delay: float = RELEASE_DELAY_S) -> None:
+    """Run :func:`release_memory` once, ``delay`` seconds from now, in a daemon thread; calls
+    while one is pending join it (thirty tabs closing at the bell cost one pass)."""
+    global _release_pending
+    with _release_lock:
+        if _release_pending:
+            return
+        _release_pending = True
+
+    def later():
+        global _release_pending
+        time.sleep(delay)
+        with _release_lock:
+            _release_pending = False
+        release_memory()
+
+    thread = threading.Thread(target=later, daemon=True, name="ecosim-release-memory")
+    # Solara's patched Thread remembers the kernel it was made in; this one must not keep the
+    # closing session alive while it waits
+    thread.current_context = None  # type: ignore[attr-defined]
+    thread.start()
+
+
 def _measures_so_far(model: EcosystemModel) -> dict[str, np.ndarray]:
     with getattr(model, "lock", threading.RLock()):
         data = model.datacollector.model_vars

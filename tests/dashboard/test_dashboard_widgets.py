@@ -313,3 +313,33 @@ def test_sessions_are_separate():
     finally:
         one.close()
         two.close()
+
+
+def test_a_closed_page_releases_its_memory_once(monkeypatch):
+    """Closing a page (its kernel ends) schedules one release of freed memory to the system; a
+    class closing thirty pages at once costs one pass (docs/dashboard.md, "A class on one server")."""
+    import threading
+    import time
+
+    def pending():
+        return [t for t in threading.enumerate() if t.name == "ecosim-release-memory"]
+
+    deadline = time.monotonic() + 10 * ds.RELEASE_DELAY_S
+    while pending() and time.monotonic() < deadline:   # pages closed by earlier tests
+        time.sleep(0.1)
+    passes = []
+    monkeypatch.setattr(ds, "release_memory", lambda: passes.append(time.monotonic()))
+    pages = [solara.render(app.Page(), handle_error=False)[1] for _ in range(3)]
+    assert passes == []
+    for rc in pages:
+        rc.close()
+    deadline = time.monotonic() + 10 * ds.RELEASE_DELAY_S
+    while not passes and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)
+    assert len(passes) == 1
+
+
+@pytest.mark.skipif(__import__("platform").libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def test_release_memory_gives_the_heap_back_on_glibc():
+    assert ds.release_memory() is True

@@ -235,6 +235,32 @@ def test_a_second_sweep_on_the_same_folder_refuses_in_one_line(tmp_path, tiny):
     assert again.returncode == 0 and "32 already stored" in again.stdout
 
 
+def test_a_second_run_on_the_same_out_refuses_in_one_line(tmp_path):
+    out = tmp_path / "o"
+    args = ["run", str(JOB), "--steps", "60", *SMALL, "--out", str(out)]
+    first = subprocess.Popen([*ECOSIM, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             cwd=tmp_path)
+    try:
+        deadline = time.time() + 120
+        while not (tmp_path / ".ecosim.lock-o").exists() and time.time() < deadline and first.poll() is None:
+            time.sleep(0.02)
+        # hold the first one where it is (lock taken, run not finished), whatever the machine's speed
+        os.kill(first.pid, signal.SIGSTOP)
+        assert first.poll() is None and (tmp_path / ".ecosim.lock-o").exists(), "the first run never took the lock"
+        second = ecosim(*args, cwd=tmp_path)
+        assert second.returncode == 2
+        assert_one_line(second.stderr, str(out), "in use by another ecosim run", f"process {first.pid}")
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+        stdout, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr
+    assert (out / "summary.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]    # no lock file, no temporary folder
+    again = ecosim(*args[:-2], "--steps", "6", "--out", out, cwd=tmp_path)   # the lock went with the first
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
 def _group(pgid: int) -> list[int]:
     """Live (not zombie) processes of a process group."""
     pids = []
@@ -252,18 +278,22 @@ def _group(pgid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the worker processes")
-@pytest.mark.parametrize("command", ["sweep", "compare"])
+@pytest.mark.parametrize("command", ["sweep", "compare", "sweep-dask"])
 def test_workers_end_when_their_parent_is_killed(tmp_path, tiny, command):
+    if command == "sweep-dask":
+        pytest.importorskip("distributed", reason="the dask extra is not installed")
     tiny.write_text(TINY.replace("replications = 2", "replications = 8").replace("steps = 12", "steps = 120")
                     .replace("n_citizens = 400", "n_citizens = 2000"))
-    args = (["sweep", str(tiny), "--out", str(tmp_path / "o"), "--quiet"] if command == "sweep" else
-            ["compare", str(JOB), str(CIT), "--set", "n_citizens=2000", "--steps", "120", "--replicates", "8",
-             "--out", str(tmp_path / "o")])
+    args = {"sweep": ["sweep", str(tiny), "--out", str(tmp_path / "o"), "--quiet"],
+            "sweep-dask": ["sweep", str(tiny), "--out", str(tmp_path / "o"), "--quiet", "--scheduler", "local"],
+            "compare": ["compare", str(JOB), str(CIT), "--set", "n_citizens=2000", "--steps", "120",
+                        "--replicates", "8", "--out", str(tmp_path / "o")]}[command]
     parent = subprocess.Popen([*ECOSIM, *args, "--workers", "2"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     try:
+        # parent, forkserver and 2 workers; with Dask: parent, resource tracker and 2 worker processes
         deadline = time.time() + 90
-        while len(_group(parent.pid)) < 4 and time.time() < deadline:   # parent, forkserver, 2 workers
+        while len(_group(parent.pid)) < 4 and time.time() < deadline:
             time.sleep(0.1)
         assert len(_group(parent.pid)) >= 4, "the workers did not start"
         os.kill(parent.pid, signal.SIGKILL)      # the parent only, as a crash or the OOM killer would

@@ -32,11 +32,22 @@ def test_run_never_replaces_the_working_folder_or_its_parents(tmp_path, capsys, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
 
 
-@pytest.mark.parametrize("kind", ["file", "symlink"])
+def test_an_empty_out_is_refused_not_replaced_by_a_default(tmp_path, capsys, monkeypatch):
+    # `--out "$DIR"` with DIR unset: run once fell back to results/run-NAME-SEED and wrote there
+    monkeypatch.chdir(tmp_path)
+    for command in (["run", JOB, "--steps", 6, *SMALL], ["compare", JOB, CIT, "--steps", 6, *SMALL]):
+        for out in ("", " "):
+            code, stdout, err = run_in_process([*command, "--out", out], capsys)
+            assert code == 2 and stdout == ""
+            assert_one_line(err, "--out")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink", "inside_a_file"])
 def test_out_that_is_a_file_or_a_link_is_refused_and_left_alone(tmp_path, capsys, kind):
     target = tmp_path / "target.txt"
     target.write_text("keep me")
-    out = target
+    out = target / "sub" if kind == "inside_a_file" else target
     if kind == "symlink":
         out = tmp_path / "link"
         os.symlink(tmp_path / "elsewhere", out, target_is_directory=True)
@@ -44,7 +55,7 @@ def test_out_that_is_a_file_or_a_link_is_refused_and_left_alone(tmp_path, capsys
     for command in (["run", JOB, "--steps", 6, *SMALL], ["compare", JOB, CIT, "--steps", 6, *SMALL]):
         code, _, err = run_in_process([*command, "--out", out], capsys)
         assert code == 2
-        assert_one_line(err, str(out), "a file" if kind == "file" else "symbolic link")
+        assert_one_line(err, str(out), "symbolic link" if kind == "symlink" else "a file, not a folder")
     assert target.read_text() == "keep me"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ecosim")]
 
