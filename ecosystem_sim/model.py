@@ -9,7 +9,7 @@ A month, in order:
    lagged view of visible need;
 3. every ``call_interval`` months, each programme's call (the funnel of 001 talk 2);
    every running project develops one month;
-4. citizens (vectorised): needs grow, some take part in living labs and projects,
+4. citizens (vectorised): needs arise and pass, some take part in living labs and projects,
    capacity and trust move, mainstream jobs recover after a downturn;
 5. follow-up money deploys, fits and promotes piloted solutions; diffusion: outreach and
    imitation bring new users up to each solution's service capacity; users' needs fall

@@ -286,7 +286,7 @@ def test_need_is_capped_at_one():
 
 
 def test_in_a_run_need_rises_without_solutions_and_falls_with_a_fitting_one():
-    """No budget, no innovation: need only grows. A perfectly fitting solution used by everyone turns it down."""
+    """No budget, no innovation: need rises toward its settling level (need_growth 0.01 is above the default need_resolution x initial need). A perfectly fitting solution used by everyone turns it down."""
     m = small_model(seed=16, budget_per_1000=0.0, need_growth=0.01)
     start = m.population.need.mean()
     m.run(12)
