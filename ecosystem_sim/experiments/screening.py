@@ -259,7 +259,7 @@ def report(table: pd.DataFrame, a: Scenario, b: Scenario, manifest: dict) -> str
              "## The gap B − A", "", md_table(gap.rename("gap B − A").reset_index()), ""]
     for end, col, start in (("A", "share_from_a", a.name), ("B", "share_from_b", b.name)):
         wide = table.pivot_table(index="lever", columns="measure", values=col, dropna=False, sort=False)
-        wide = wide.reindex(index=manifest["levers"], columns=list(HEADLINE)).round(2)
+        wide = wide.reindex(index=manifest["levers"], columns=list(HEADLINE)).round(2) + 0.0  # no "-0"
         wide.loc["sum of single-lever shares"] = wide.sum(min_count=1).round(2)
         lines += [f"## Share of the gap, each lever switched alone from {end} ({start})", "",
                   md_table(wide.reset_index()), ""]

@@ -27,7 +27,7 @@ def pair(tmp_path: Path) -> tuple[Path, Path]:
     a = tmp_path / "a.toml"
     b = tmp_path / "b.toml"
     a.write_text(f'name = "a"\ninherits = "{SCENARIOS / "citizen_led.toml"}"\n\n[region]\ncitizens_per_community = 100\n')
-    b.write_text(f'name = "b"\ninherits = "{a}"\n\n[policy]\nsafety_net = 0.0\nfollowup_share = 0.0\n')
+    b.write_text(f'name = "b"\ninherits = "{a}"\n\n[policy]\nshare_wage_subsidy = 0.5\nshare_education = 0.0\n')
     return a, b
 
 
@@ -53,7 +53,7 @@ def test_writes_both_ends_and_provenance_and_replaces_its_own_output(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [".ecosim-output.json", "decomposition.csv",
                                                      "decomposition.md", "summary.json"]
     table = pd.read_csv(out / "decomposition.csv")
-    assert list(table.lever.unique()) == ["safety_net", "followup_share"]
+    assert list(table.lever.unique()) == ["share_wage_subsidy", "share_education"]
     assert len(table) == 2 * len(HEADLINE)
 
     text = (out / "decomposition.md").read_text()
@@ -63,10 +63,10 @@ def test_writes_both_ends_and_provenance_and_replaces_its_own_output(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seeds"] == [5, 6] and summary["replicates"] == 2
     assert summary["scenario_a"]["name"] == "a" and summary["scenario_b"]["name"] == "b"
-    assert summary["scenario_b"]["params"]["safety_net"] == 0.0
-    assert summary["scenario_a"]["params"]["safety_net"] == 0.7       # from citizen_led.toml
+    assert summary["scenario_b"]["params"]["share_wage_subsidy"] == 0.5
+    assert summary["scenario_a"]["params"]["share_wage_subsidy"] == 0.05   # from citizen_led.toml
     assert summary["scenario_a"]["params"]["n_citizens"] == 300       # --population
-    assert summary["levers"] == ["safety_net", "followup_share"]
+    assert summary["levers"] == ["share_wage_subsidy", "share_education"]
     assert summary["command"].startswith("ecosim decompose ") and "--seed 5" in summary["command"]
     assert {"ecosystem_sim", "mesa", "numpy"} <= set(summary["provenance"]["versions"])
     assert summary["provenance"]["commit"]

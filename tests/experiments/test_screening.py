@@ -32,12 +32,12 @@ def test_one_differing_lever_carries_the_whole_gap_from_both_ends():
     # switching it back from B gives A exactly, so both shares are gap / gap = 1 wherever the gap
     # is not zero (and undefined where it is).
     a = tiny("citizen_led")
-    b = tiny("citizen_led", followup_share=0.8)
-    assert screening.differing_levers(a, b) == ["followup_share"]
+    b = tiny("citizen_led", share_wage_subsidy=0.5)
+    assert screening.differing_levers(a, b) == ["share_wage_subsidy"]
     table = screening.decompose(a, b, SEEDS)
-    assert list(table.lever.unique()) == ["followup_share"]
+    assert list(table.lever.unique()) == ["share_wage_subsidy"]
     assert list(table.measure) == list(HEADLINE)
-    assert (table.a_value == 0.4).all() and (table.b_value == 0.8).all()
+    assert (table.a_value == 0.05).all() and (table.b_value == 0.5).all()
 
     # the gap is B's mean minus A's, measured here without decompose
     expected_gap = mean_of_runs(b, SEEDS) - mean_of_runs(a, SEEDS)
@@ -56,11 +56,11 @@ def test_each_end_is_measured_against_its_own_switched_run():
     # effect from B is B - (B with that lever at A's value). Both are recomputed here from runs of
     # those scenarios, so a share taken against the wrong run (e.g. from B against A+lever) fails.
     a = tiny("citizen_led")
-    b = tiny("citizen_led", followup_share=0.0, safety_net=0.0)
-    assert screening.differing_levers(a, b) == ["safety_net", "followup_share"]
+    b = tiny("citizen_led", share_wage_subsidy=0.5, share_education=0.0)
+    assert screening.differing_levers(a, b) == ["share_wage_subsidy", "share_education"]
     table = screening.decompose(a, b, SEEDS).set_index(["lever", "measure"])
     mean_a, mean_b = mean_of_runs(a, SEEDS), mean_of_runs(b, SEEDS)
-    for lever in ("safety_net", "followup_share"):
+    for lever in ("share_wage_subsidy", "share_education"):
         a_plus = mean_of_runs(a.with_overrides({lever: getattr(b, lever)}), SEEDS)
         b_minus = mean_of_runs(b.with_overrides({lever: getattr(a, lever)}), SEEDS)
         for m in HEADLINE:
@@ -75,7 +75,7 @@ def test_each_end_is_measured_against_its_own_switched_run():
 
 def test_same_seeds_same_table_with_one_and_two_workers():
     a = tiny("job_creation")
-    b = tiny("job_creation", safety_net=0.9)
+    b = tiny("job_creation", share_wage_subsidy=0.05)
     one = screening.decompose(a, b, SEEDS, workers=1)
     two = screening.decompose(a, b, SEEDS, workers=2)
     pd.testing.assert_frame_equal(one, two, check_exact=True)
