@@ -4,6 +4,7 @@
     ecosim compare A.toml B.toml [...] [--replicates N] [--seed N] [--steps N] [--workers N]
                    [--shock KIND@STEP[:STRENGTH]] [--out DIR] [--overwrite] [--max-runs N]
     ecosim levers [--markdown]
+    ecosim decompose A.toml B.toml [...]   (experiments/screening.py)
 
 Bad input (a scenario file, a lever value, an argument), an output folder the command would
 damage, or a job above a limit prints one line naming the file or option, the key, the value and
@@ -20,6 +21,8 @@ import sys
 from pathlib import Path
 
 from . import guards
+from .cliargs import positive as _positive
+from .cliargs import seed as _seed
 from .levers import LEVERS
 from .scenario import SHOCK_KINDS, Scenario, ScenarioError, load_scenario
 
@@ -32,6 +35,7 @@ INTERRUPTED = {
     "sweep": "interrupted; finished runs are kept in the store: run the same command again to resume",
     "compare": "interrupted; finished runs are kept: run the same command again to resume",
     "run": "interrupted; nothing was written",
+    "decompose": "interrupted; nothing was written",
     "dashboard": "dashboard stopped",
 }
 """What Ctrl-C leaves behind, per sub-command (the default is plain 'interrupted')."""
@@ -68,32 +72,6 @@ def _parse_shock(text: str | None) -> list[dict]:
     except ValueError:
         raise UsageError(f"--shock {text!r}: STEP must be an integer and STRENGTH a number") from None
     return [shock]
-
-
-def _positive(name: str):
-    def conv(value: str) -> int:
-        try:
-            v = int(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {value!r}") from None
-        if v < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {value!r}")
-        return v
-    return conv
-
-
-MAX_SEED = 2**63 - 1
-"""Largest seed: seeds are stored as SQLite integers (signed 64-bit)."""
-
-
-def _seed(value: str) -> int:
-    try:
-        v = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {value!r}") from None
-    if v < 0 or v > MAX_SEED:
-        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer up to 2**63-1, got {value!r}")
-    return v
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,6 +128,7 @@ def _extensions():
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    args.command_line = ["ecosim", *(sys.argv[1:] if argv is None else argv)]  # for provenance
     if extra:
         loose = [item for item in (getattr(args, "set", None) or []) if "=" not in item]
         if loose:  # `--set safety_net 0.3`: the value became a stray argument

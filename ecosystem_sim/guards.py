@@ -5,7 +5,8 @@
   command (recognised by the marker file ``.ecosim-output.json``, which lists the files the
   command wrote) or if the user passed ``--overwrite``. Never the working folder, one of its
   parents, the home folder or the file system's root, a file or a symbolic link. ``ecosim run``
-  writes into a new temporary folder beside the target and moves it into place; nothing half
+  and ``ecosim decompose`` (:data:`REPLACED_WHOLE`) write into a new temporary folder beside the
+  target and move it into place; nothing half
   written is ever left under the target's name.
 * **Budgets before work**: the number of runs, the memory and the disk a job needs are estimated
   from its design before anything is allocated, and a job above a limit is refused with one line
@@ -35,6 +36,8 @@ from pathlib import Path
 MARKER = ".ecosim-output.json"
 LOCK = ".ecosim.lock"
 STAGE_PREFIX = ".ecosim-tmp-"
+REPLACED_WHOLE = ("run", "decompose")
+"""Commands whose output folder is replaced as a whole (:func:`staged_folder`), not written into."""
 
 ENV_MAX_RUNS = "ECOSIM_MAX_RUNS"
 ENV_MAX_WORKERS = "ECOSIM_MAX_WORKERS"
@@ -148,12 +151,12 @@ def prepare_output(out: Path, command: str, overwrite: bool = False, recognise=N
             return
         raise Refused(f"--out {out}: folder is not empty and is not an output of `ecosim {command}` "
                       f"(no {MARKER}); choose a new folder, or pass {flag} to "
-                      + ("replace it" if command == "run" else "write into it"))
-    if command == "run" and not overwrite:
+                      + ("replace it" if command in REPLACED_WHOLE else "write into it"))
+    if command in REPLACED_WHOLE and not overwrite:
         extra = sorted(entries - set(marker.get("files", [])) - {MARKER})
         if extra:
             shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
-            raise Refused(f"--out {out}: holds files that ecosim run did not write ({shown}); move them "
+            raise Refused(f"--out {out}: holds files that ecosim {command} did not write ({shown}); move them "
                           f"away, choose a new folder, or pass {flag} to replace the folder with them")
 
 

@@ -10,12 +10,22 @@
   the change in each measure, over the gap B - A, is that lever's share seen from each
   end. Interactions show as shares that do not add up to one.
 
-    ecosim decompose A.toml B.toml [--replicates N] [--population N] [--steps N] [--workers N] [--out DIR]
+    ecosim decompose A.toml B.toml [--replicates N] [--seed N] [--population N] [--steps N]
+                     [--workers N] [--out DIR] [--overwrite] [--max-runs N] [--quiet]
+
+The command writes ``decomposition.csv``, ``decomposition.md`` (shares from both ends) and
+``summary.json`` (scenarios A and B, seeds, command line, package versions and commit). Like
+``ecosim run`` it checks ``--out`` before any work (new, empty, or an earlier ``decompose``
+output unless ``--overwrite``), locks it, writes into a new folder beside it and moves that into
+place, so nothing partial is left by a failure or Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shlex
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -23,6 +33,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import guards
+from ..cliargs import MAX_SEED, positive
+from ..cliargs import seed as seed_arg
 from ..levers import LEVERS, by_group
 from ..scenario import Scenario, from_dict
 
@@ -42,11 +55,31 @@ def final_means(task: tuple[dict, int]) -> dict[str, float]:
     return {k: float(v) for k, v in tail.mean().items()}
 
 
-def _run_all(tasks: list[tuple[dict, int]], workers: int) -> list[dict[str, float]]:
-    if workers <= 1:
-        return [final_means(t) for t in tasks]
-    with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(final_means, tasks, chunksize=1))
+def _run_all(tasks: list[tuple[dict, int]], workers: int, progress: bool = False) -> list[dict[str, float]]:
+    """:func:`final_means` of every task, in order; ``workers`` is capped as every command caps it
+    (:func:`~ecosystem_sim.guards.cap_workers`). Results do not depend on the number of workers."""
+    from tqdm.auto import tqdm
+
+    n = 1
+    if workers > 1 and len(tasks) > 1:
+        n = guards.cap_workers(workers, len(tasks), max(int(d["params"].get("n_citizens", 0)) for d, _ in tasks))
+    with tqdm(total=len(tasks), desc="runs", unit="run", disable=not progress) as bar:
+        if n <= 1:
+            out = []
+            for t in tasks:
+                out.append(final_means(t))
+                bar.update(1)
+            return out
+        pool = ProcessPoolExecutor(n, mp_context=guards.mp_context(), initializer=guards.worker_guard,
+                                   initargs=(os.getpid(),))
+        try:
+            out = []
+            for r in pool.map(final_means, tasks, chunksize=1):
+                out.append(r)
+                bar.update(1)
+            return out
+        finally:
+            pool.shutdown(cancel_futures=True)  # Ctrl-C: queued runs are dropped, workers end
 
 
 def screen(base: Scenario, levers: list[str], seeds: list[int], workers: int = 1,
@@ -94,16 +127,21 @@ def moved(table: pd.DataFrame, threshold: float = 0.10, alpha: float | None = No
     return pd.DataFrame(out)
 
 
-def decompose(a: Scenario, b: Scenario, seeds: list[int], workers: int = 1) -> pd.DataFrame:
+def differing_levers(a: Scenario, b: Scenario) -> list[str]:
+    """The policy levers whose values differ between ``a`` and ``b`` (lever-table order)."""
+    return [lv.name for lv in by_group("policy") if getattr(a, lv.name) != getattr(b, lv.name)]
+
+
+def decompose(a: Scenario, b: Scenario, seeds: list[int], workers: int = 1, progress: bool = False) -> pd.DataFrame:
     """The gap B - A in every headline measure, and each differing policy lever's share of it
     when switched alone from A's value to B's (``from_a``) and from B's to A's (``from_b``)."""
-    differing = [lv.name for lv in by_group("policy") if getattr(a, lv.name) != getattr(b, lv.name)]
+    differing = differing_levers(a, b)
     runs: list[tuple[str, Scenario]] = [("A", a), ("B", b)]
     for name in differing:
         runs.append((f"A+{name}", a.with_overrides({name: getattr(b, name)}, where="decompose")))
         runs.append((f"B-{name}", b.with_overrides({name: getattr(a, name)}, where="decompose")))
     tasks = [(sc.to_dict(), seed) for _, sc in runs for seed in seeds]
-    results = _run_all(tasks, workers)
+    results = _run_all(tasks, workers, progress)
     labels = [(label, seed) for label, _ in runs for seed in seeds]
     frame = pd.DataFrame([dict(run=label, seed=seed, **r) for (label, seed), r in zip(labels, results)])
     means = frame.groupby("run")[list(HEADLINE)].mean()
@@ -122,24 +160,36 @@ def decompose(a: Scenario, b: Scenario, seeds: list[int], workers: int = 1) -> p
 
 
 # ------------------------------------------------------------------------ command line
-def register(subparsers) -> None:
-    from ..cli import _positive
+OUTPUT = "decompose"
+"""The command name recorded in the output folder's marker."""
 
+NOISE_SHARE = 0.1
+"""Shares below this (in magnitude) are within seed noise at 6 replicates on the default region
+(README, "Which levers carry the gap"); said in every decomposition.md."""
+
+
+def register(subparsers) -> None:
     d = subparsers.add_parser("decompose", help="which policy levers carry the gap between two presets",
                               description="Switch each policy lever that differs between A and B alone, from "
                                           "each end, on the same seeds; report each lever's share of the gap.")
     d.add_argument("a", help="scenario A (e.g. scenarios/job_creation.toml)")
     d.add_argument("b", help="scenario B (e.g. scenarios/citizen_led.toml)")
-    d.add_argument("--replicates", type=_positive("--replicates"), default=5)
-    d.add_argument("--population", type=_positive("--population"), default=None, help="n_citizens for every run")
-    d.add_argument("--steps", type=_positive("--steps"), default=None)
-    d.add_argument("--workers", type=_positive("--workers"), default=1)
-    d.add_argument("--seed", type=int, default=0, help="first seed (the runs use seed .. seed+replicates-1)")
+    d.add_argument("--replicates", type=positive("--replicates"), default=5)
+    d.add_argument("--population", type=positive("--population"), default=None, help="n_citizens for every run")
+    d.add_argument("--steps", type=positive("--steps"), default=None, help="months (default: the scenarios' steps)")
+    d.add_argument("--workers", type=positive("--workers"), default=1)
+    d.add_argument("--seed", type=seed_arg, default=0, help="first seed (the runs use seed .. seed+replicates-1)")
     d.add_argument("--out", default="results/decompose")
+    d.add_argument("--overwrite", action="store_true",
+                   help="replace --out even if it holds files ecosim decompose did not write")
+    d.add_argument("--max-runs", type=positive("--max-runs"), default=None,
+                   help=f"refuse more runs than this (default {guards.DEFAULT_MAX_RUNS:,} or ${guards.ENV_MAX_RUNS})")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
     d.set_defaults(func=cmd_decompose)
 
 
 def cmd_decompose(args: argparse.Namespace) -> int:
+    from ..cli import UsageError
     from ..scenario import load_scenario
 
     over = {}
@@ -149,13 +199,74 @@ def cmd_decompose(args: argparse.Namespace) -> int:
         over["steps"] = args.steps
     a = load_scenario(args.a, over or None)
     b = load_scenario(args.b, over or None)
-    table = decompose(a, b, list(range(args.seed, args.seed + args.replicates)), workers=args.workers)
+    last_seed = args.seed + args.replicates - 1
+    if last_seed > MAX_SEED:
+        raise UsageError(f"--seed {args.seed} with --replicates {args.replicates}: the last seed {last_seed} is "
+                         "above 2**63-1; choose a smaller --seed")
+    differing = differing_levers(a, b)
+    if not differing:
+        raise UsageError(f"{args.a} and {args.b}: no policy lever differs between them, so there is no gap to "
+                         "decompose (`ecosim levers` lists the policy levers)")
+    seeds = list(range(args.seed, last_seed + 1))
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "decomposition.csv", index=False)
-    wide = table.pivot_table(index="lever", columns="measure", values="share_from_a")[list(HEADLINE)]
-    text = (f"# Gap {b.name} - {a.name}: each lever's share, switched alone from {a.name}\n\n"
-            + wide.round(2).to_markdown() + "\n")
-    (out / "decomposition.md").write_text(text)
+    n_runs = (2 + 2 * len(differing)) * len(seeds)
+    guards.check_budget(f"ecosim decompose ({len(differing)} levers × 2 ends + A and B, × {len(seeds):,} replicates)",
+                        n_runs, max(int(a.steps), int(b.steps)), max(int(a.n_citizens), int(b.n_citizens)),
+                        disk_bytes=len(differing) * len(HEADLINE) * 300 + 1e6, folder=out.parent,
+                        limit_runs=args.max_runs)
+    guards.prepare_output(out, OUTPUT, overwrite=args.overwrite)  # refuse before the runs, not after
+    with guards.output_lock(out, OUTPUT):
+        guards.prepare_output(out, OUTPUT, overwrite=args.overwrite)  # again, now that no one else writes
+        table = decompose(a, b, seeds, workers=args.workers, progress=not args.quiet)
+        manifest = _manifest(a, b, seeds, differing, getattr(args, "command_line", None))
+        text = report(table, a, b, manifest)
+        # a new folder beside --out, moved into place when complete: nothing partial is ever left
+        with guards.staged_folder(out, OUTPUT) as tmp:
+            table.to_csv(tmp / "decomposition.csv", index=False)
+            (tmp / "decomposition.md").write_text(text, encoding="utf-8")
+            (tmp / "summary.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     print(text)
+    print(f"wrote {out}/decomposition.csv, decomposition.md and summary.json")
     return 0
+
+
+def _manifest(a: Scenario, b: Scenario, seeds: list[int], differing: list[str], command_line) -> dict:
+    from ..run import provenance
+
+    return {"scenario_a": a.to_dict(), "scenario_b": b.to_dict(), "levers": differing,
+            "seeds": seeds, "replicates": len(seeds),
+            "command": shlex.join(command_line) if command_line else None, "provenance": provenance()}
+
+
+def report(table: pd.DataFrame, a: Scenario, b: Scenario, manifest: dict) -> str:
+    """``decomposition.md``: the gap, and each lever's share of it from A and from B."""
+    from ..reporting import md_table
+
+    n = manifest["replicates"]
+    gap = table.drop_duplicates("measure").set_index("measure")["gap"].reindex(list(HEADLINE))
+    lines = [f"# The gap {b.name} − {a.name}, lever by lever", "",
+             f"A = {a.name}, B = {b.name}: {len(manifest['levers'])} policy levers differ. Every run is scored "
+             f"by the mean of each headline measure over its last 12 months, averaged over {n} replicate "
+             f"seed{'s' if n != 1 else ''} (the same seeds for every run). A lever's **share from A** is the "
+             "change when that lever alone is switched from A's value to B's, starting from A, divided by the "
+             "gap B − A; its **share from B** is the change lost when that lever alone is switched back from "
+             "B's value to A's, starting from B, over the same gap. 1 means the lever alone carries the whole "
+             "gap, 0 none of it, a negative share that the lever alone moves the measure away from B. If the "
+             "levers acted independently the two ends would agree and each column would sum to one; where they "
+             "do not, levers interact. An empty cell: the gap in that measure is zero. Shares below about "
+             f"{NOISE_SHARE} in magnitude are within seed noise at 6 replicates on the default region (fewer "
+             "replicates or a smaller region are noisier).", "",
+             "## The gap B − A", "", md_table(gap.rename("gap B − A").reset_index()), ""]
+    for end, col, start in (("A", "share_from_a", a.name), ("B", "share_from_b", b.name)):
+        wide = table.pivot_table(index="lever", columns="measure", values=col, dropna=False, sort=False)
+        wide = wide.reindex(index=manifest["levers"], columns=list(HEADLINE)).round(2) + 0.0  # no "-0"
+        wide.loc["sum of single-lever shares"] = wide.sum(min_count=1).round(2)
+        lines += [f"## Share of the gap, each lever switched alone from {end} ({start})", "",
+                  md_table(wide.reset_index()), ""]
+    p = manifest["provenance"]
+    lines += ["## Provenance", "", f"- ecosystem_sim {p['versions']['ecosystem_sim']}, commit {p['commit']}",
+              f"- mesa {p['versions']['mesa']}, numpy {p['versions']['numpy']}, Python {p['python']}",
+              f"- seeds: {manifest['seeds']}"]
+    if manifest.get("command"):
+        lines.append(f"- command: `{manifest['command']}`")
+    return "\n".join(lines) + "\n"

@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cliargs import MAX_SEED  # largest root seed (SQLite signed 64-bit), one definition with --seed
 from ..levers import DOMAINS, LEVERS
 from ..measures import MEASURES
 from ..run import RESILIENCE_MEASURES
@@ -136,10 +137,6 @@ class Experiment:
         """The SALib problem of the varied factors."""
         return {"num_vars": len(self.factors), "names": [f.name for f in self.factors],
                 "bounds": [[f.low, f.high] for f in self.factors]}
-
-
-MAX_SEED = 2**63 - 1
-"""Largest root seed: the store keeps seeds as SQLite integers (signed 64-bit)."""
 
 
 def load_experiment(path: str | Path, max_runs: int | None = None) -> Experiment:
