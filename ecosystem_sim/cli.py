@@ -35,7 +35,7 @@ INTERRUPTED = {
     "sweep": "interrupted; finished runs are kept in the store: run the same command again to resume",
     "compare": "interrupted; finished runs are kept: run the same command again to resume",
     "run": "interrupted; nothing was written",
-    "decompose": "interrupted; nothing was written",
+    "decompose": "interrupted; finished runs are kept beside --out: run the same command again to resume",
     "dashboard": "dashboard stopped",
 }
 """What Ctrl-C leaves behind, per sub-command (the default is plain 'interrupted')."""

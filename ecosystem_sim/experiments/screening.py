@@ -23,9 +23,11 @@ place, so nothing partial is left by a failure or Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shlex
+import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -55,31 +57,55 @@ def final_means(task: tuple[dict, int]) -> dict[str, float]:
     return {k: float(v) for k, v in tail.mean().items()}
 
 
-def _run_all(tasks: list[tuple[dict, int]], workers: int, progress: bool = False) -> list[dict[str, float]]:
+def _task_key(task: tuple[dict, int]) -> str:
+    return hashlib.sha256(json.dumps(task, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _run_all(tasks: list[tuple[dict, int]], workers: int, progress: bool = False,
+             cache: Path | None = None) -> list[dict[str, float]]:
     """:func:`final_means` of every task, in order; ``workers`` is capped as every command caps it
-    (:func:`~ecosystem_sim.guards.cap_workers`). Results do not depend on the number of workers."""
+    (:func:`~ecosystem_sim.guards.cap_workers`). Results do not depend on the number of workers.
+
+    With ``cache`` (a folder), each finished run is kept there as one JSON file named by a hash
+    of its scenario and seed, and runs already there are not run again: an interrupted job
+    loses nothing (floats round-trip exactly through JSON)."""
     from tqdm.auto import tqdm
 
+    done: dict[int, dict[str, float]] = {}
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        for i, t in enumerate(tasks):
+            f = cache / f"{_task_key(t)}.json"
+            if f.exists():
+                done[i] = json.loads(f.read_text(encoding="utf-8"))
+    todo = [i for i in range(len(tasks)) if i not in done]
+
+    def keep(i: int, r: dict[str, float]) -> None:
+        done[i] = r
+        if cache is not None:
+            f = cache / f"{_task_key(tasks[i])}.json"
+            tmp = f.with_suffix(".tmp")
+            tmp.write_text(json.dumps(r), encoding="utf-8")
+            tmp.replace(f)  # a run is in the cache whole or not at all
+
     n = 1
-    if workers > 1 and len(tasks) > 1:
-        n = guards.cap_workers(workers, len(tasks), max(int(d["params"].get("n_citizens", 0)) for d, _ in tasks))
-    with tqdm(total=len(tasks), desc="runs", unit="run", disable=not progress) as bar:
+    if workers > 1 and len(todo) > 1:
+        n = guards.cap_workers(workers, len(todo), max(int(tasks[i][0]["params"].get("n_citizens", 0)) for i in todo))
+    with tqdm(total=len(tasks), initial=len(done), desc="runs", unit="run", disable=not progress) as bar:
         if n <= 1:
-            out = []
-            for t in tasks:
-                out.append(final_means(t))
+            for i in todo:
+                keep(i, final_means(tasks[i]))
                 bar.update(1)
-            return out
-        pool = ProcessPoolExecutor(n, mp_context=guards.mp_context(), initializer=guards.worker_guard,
-                                   initargs=(os.getpid(),))
-        try:
-            out = []
-            for r in pool.map(final_means, tasks, chunksize=1):
-                out.append(r)
-                bar.update(1)
-            return out
-        finally:
-            pool.shutdown(cancel_futures=True)  # Ctrl-C: queued runs are dropped, workers end
+        else:
+            pool = ProcessPoolExecutor(n, mp_context=guards.mp_context(), initializer=guards.worker_guard,
+                                       initargs=(os.getpid(),))
+            try:
+                for i, r in zip(todo, pool.map(final_means, [tasks[i] for i in todo], chunksize=1)):
+                    keep(i, r)
+                    bar.update(1)
+            finally:
+                pool.shutdown(cancel_futures=True)  # Ctrl-C: queued runs are dropped, workers end
+    return [done[i] for i in range(len(tasks))]
 
 
 def screen(base: Scenario, levers: list[str], seeds: list[int], workers: int = 1,
@@ -132,7 +158,8 @@ def differing_levers(a: Scenario, b: Scenario) -> list[str]:
     return [lv.name for lv in by_group("policy") if getattr(a, lv.name) != getattr(b, lv.name)]
 
 
-def decompose(a: Scenario, b: Scenario, seeds: list[int], workers: int = 1, progress: bool = False) -> pd.DataFrame:
+def decompose(a: Scenario, b: Scenario, seeds: list[int], workers: int = 1, progress: bool = False,
+              cache: Path | None = None) -> pd.DataFrame:
     """The gap B - A in every headline measure, and each differing policy lever's share of it
     when switched alone from A's value to B's (``from_a``) and from B's to A's (``from_b``)."""
     differing = differing_levers(a, b)
@@ -141,7 +168,7 @@ def decompose(a: Scenario, b: Scenario, seeds: list[int], workers: int = 1, prog
         runs.append((f"A+{name}", a.with_overrides({name: getattr(b, name)}, where="decompose")))
         runs.append((f"B-{name}", b.with_overrides({name: getattr(a, name)}, where="decompose")))
     tasks = [(sc.to_dict(), seed) for _, sc in runs for seed in seeds]
-    results = _run_all(tasks, workers, progress)
+    results = _run_all(tasks, workers, progress, cache)
     labels = [(label, seed) for label, _ in runs for seed in seeds]
     frame = pd.DataFrame([dict(run=label, seed=seed, **r) for (label, seed), r in zip(labels, results)])
     means = frame.groupby("run")[list(HEADLINE)].mean()
@@ -217,7 +244,9 @@ def cmd_decompose(args: argparse.Namespace) -> int:
     guards.prepare_output(out, OUTPUT, overwrite=args.overwrite)  # refuse before the runs, not after
     with guards.output_lock(out, OUTPUT):
         guards.prepare_output(out, OUTPUT, overwrite=args.overwrite)  # again, now that no one else writes
-        table = decompose(a, b, seeds, workers=args.workers, progress=not args.quiet)
+        # Finished runs wait beside --out until the job completes, so an interrupted job resumes.
+        cache = out.parent / f".ecosim-decompose-runs-{out.name}"
+        table = decompose(a, b, seeds, workers=args.workers, progress=not args.quiet, cache=cache)
         manifest = _manifest(a, b, seeds, differing, getattr(args, "command_line", None))
         text = report(table, a, b, manifest)
         # a new folder beside --out, moved into place when complete: nothing partial is ever left
@@ -225,6 +254,7 @@ def cmd_decompose(args: argparse.Namespace) -> int:
             table.to_csv(tmp / "decomposition.csv", index=False)
             (tmp / "decomposition.md").write_text(text, encoding="utf-8")
             (tmp / "summary.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        shutil.rmtree(cache, ignore_errors=True)
     print(text)
     print(f"wrote {out}/decomposition.csv, decomposition.md and summary.json")
     return 0

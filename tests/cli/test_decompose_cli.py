@@ -52,6 +52,7 @@ def test_writes_both_ends_and_provenance_and_replaces_its_own_output(tmp_path):
     assert "Traceback" not in proc.stderr
     assert sorted(p.name for p in out.iterdir()) == [".ecosim-output.json", "decomposition.csv",
                                                      "decomposition.md", "summary.json"]
+    assert [p.name for p in out.parent.iterdir()] == ["dec"]  # the finished runs kept while working are gone
     table = pd.read_csv(out / "decomposition.csv")
     assert list(table.lever.unique()) == ["share_wage_subsidy", "share_education"]
     assert len(table) == 2 * len(HEADLINE)

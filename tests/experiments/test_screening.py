@@ -133,3 +133,20 @@ def test_small_consistent_change_is_below_the_threshold():
     assert not screening.moved(table, threshold=0.10).moves.any()
     assert not screening.moved(table, threshold=0.10, alpha=0.05).moves.any()
     assert screening.moved(table, threshold=0.04).moves.all()
+
+
+def test_finished_runs_are_kept_so_an_interrupted_job_loses_nothing(tmp_path, monkeypatch):
+    tasks = [(tiny("citizen_led").to_dict(), s) for s in (1, 2, 3)]
+    fresh = screening._run_all(tasks, workers=1)
+    cache = tmp_path / "runs"
+    assert screening._run_all(tasks, workers=1, cache=cache) == fresh
+    assert len(list(cache.glob("*.json"))) == 3
+
+    calls = []
+    real = screening.final_means
+    monkeypatch.setattr(screening, "final_means", lambda t: calls.append(t[1]) or real(t))
+    assert screening._run_all(tasks, workers=1, cache=cache) == fresh  # bit for bit, from the cache
+    assert calls == []
+    sorted(cache.glob("*.json"))[0].unlink()                          # as if killed before that run ended
+    assert screening._run_all(tasks, workers=1, cache=cache) == fresh
+    assert len(calls) == 1
