@@ -66,7 +66,7 @@ class Population:
         # Poorer citizens and needier communities start with more need (polarisation).
         # A citizen's *situation* (their community's profile, their capital and their own
         # circumstances) sets both their initial need and the rate at which new need arises.
-        self.situation = (profile[self.community] * (1.0 - spec.need_capital_slope * gap)[:, None]
+        self.situation = (profile[self.community] * np.maximum(0.0, 1.0 - spec.need_capital_slope * gap)[:, None]
                           * rng.lognormal(0.0, spec.need_spread, (n, N_DOMAINS)))
         self.need = np.clip(spec.need_start_mean * self.situation, 0.0, 1.0)
         self.adopted = np.full((n, N_DOMAINS), -1, dtype=np.int32)
