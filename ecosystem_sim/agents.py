@@ -22,6 +22,15 @@ if TYPE_CHECKING:
 SOCIAL_ECONOMY = ("social_enterprise", "cooperative", "community_business")
 
 
+def _row_sum(values: np.ndarray) -> np.ndarray:
+    """``values.sum(axis=1)`` of an (n, k) array with few columns, as a left-to-right sum of
+    the columns: the order numpy uses for this reduction (same bits), ~4x faster."""
+    total = values[:, 0].copy()
+    for k in range(1, values.shape[1]):
+        total += values[:, k]
+    return total
+
+
 class Citizen(mesa.Agent):
     """One citizen, a read/write view onto row ``index`` of :class:`Population`.
 
@@ -508,7 +517,7 @@ class Government(mesa.Agent):
         if trainees_n < 1:
             return
         merit = s.allocation_by_merit
-        w = (1.0 - merit) + merit * pop.need.sum(axis=1) * (1.0 - pop.capital)
+        w = (1.0 - merit) + merit * _row_sum(pop.need) * (1.0 - pop.capital)
         p = np.minimum(1.0, trainees_n * w / w.sum())
         trained = m.rng.random(pop.n) < p
         pop.capacity[trained] += s.education_gain * (1.0 - pop.capacity[trained])
