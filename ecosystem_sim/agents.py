@@ -154,16 +154,19 @@ class Organisation(mesa.Agent):
         s = m.spec
         if self.market_revenue > 0:
             self.receive(self.market_revenue * m.economy, "market_revenue")
-        self.pay_out(s.wage * self.jobs + s.fixed_cost, "wages_and_running_costs")
-        reserve = s.reserve_months * s.wage * max(self.jobs, 1)
-        if self.cash > s.surplus_months / s.reserve_months * reserve:
+        jobs = self.jobs
+        self.pay_out(s.wage * jobs + s.fixed_cost, "wages_and_running_costs")
+        reserve = s.reserve_months * s.wage * max(jobs, 1)
+        surplus_bar = s.surplus_months / s.reserve_months * reserve
+        if self.cash > surplus_bar:
             # Surplus leaves the region's stocks: profit taken out, investment elsewhere.
-            self.pay_out(s.surplus_payout * (self.cash - s.surplus_months / s.reserve_months * reserve),
-                         "surplus_distributed")
-        self._expire_subsidies()
+            self.pay_out(s.surplus_payout * (self.cash - surplus_bar), "surplus_distributed")
+        if self.subsidised:
+            self._expire_subsidies()
         self.earned += s.income_smoothing * (self.month_income - self.earned)
         self._adjust_jobs()
-        self._service_loan()
+        if self.loan > 0:
+            self._service_loan()
         self.idle_months = self.idle_months + 1 if self.jobs == 0 else 0
         self.capability = min(1.0, max(0.0, self.capability - s.capability_decay * (self.capability - s.capability_floor)))
         self.last_income, self.last_subsidy = self.month_income, self.subsidy_income
@@ -263,7 +266,14 @@ class NonProfit(Organisation):
         pop = m.population
         members = pop.members(self.community)
         # Donations follow the community's means and trust in collective action.
-        donors = pop.capital[members].mean() * pop.trust[members].mean()
+        # ``x.mean()`` is ``np.add.reduce(x) / x.size`` (numpy's own definition; same bits) without
+        # its Python wrapper; capital is fixed, so its community mean is computed once.
+        means = m.__dict__.setdefault("_capital_mean_by_community", {})
+        capital = means.get(self.community)
+        if capital is None:
+            capital = means[self.community] = np.add.reduce(pop.capital[members]) / members.size
+        trust = pop.trust[members]
+        donors = capital * (np.add.reduce(trust) / trust.size)
         self.receive(s.donation_per_resident * members.size * donors * m.economy, "donations")
         self.volunteers = int(m.participation_by_community[self.community] * s.volunteer_share)
         self._deliver_services(members)
