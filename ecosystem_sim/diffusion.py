@@ -93,10 +93,13 @@ def adopt(model: "EcosystemModel", reach: np.ndarray) -> None:
     using_flat = using.reshape(-1)
     # Eligible: need above threshold, no solution in the domain, and one on offer that fits:
     # one pass over the (citizen, domain) grid, pairs in row-major order (as np.nonzero gives them).
-    eligible = pop.need > s.need_threshold
-    eligible &= ~using
-    eligible &= best_fit[pop.community] > pop.fit_required[:, None]
-    cand = np.flatnonzero(eligible)
+    if best_fit.any():
+        eligible = pop.need > s.need_threshold
+        eligible &= ~using
+        eligible &= best_fit[pop.community] > pop.fit_required[:, None]
+        cand = np.flatnonzero(eligible)
+    else:  # nothing on offer (fit 0 everywhere): nobody is eligible
+        cand = np.zeros(0, dtype=np.intp)
     rows, doms = np.divmod(cand, n_dom)
     if rows.size:
         cell = pop.community[rows].astype(np.int64) * n_dom + doms  # flat (community, domain)
