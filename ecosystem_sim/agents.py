@@ -288,10 +288,11 @@ class NonProfit(Organisation):
         capacity = int(self.volunteers + s.served_per_staff * len(self.staff))
         if capacity <= 0 or members.size == 0:
             return
-        need = pop.need[members, self.domain]
+        column = pop.need[:, self.domain]  # a view: 1-D gathers are cheaper than (rows, column) ones
+        need = column[members]
         k = min(capacity, members.size)
         neediest = members[np.argpartition(-need, k - 1)[:k]]
-        pop.need[neediest, self.domain] *= 1.0 - s.service_relief
+        column[neediest] *= 1.0 - s.service_relief
 
 
 class Intermediary(Organisation):
