@@ -55,6 +55,9 @@ class _MeasuresCollector(mesa.DataCollector):
     call per measure that Mesa makes would give the same values, at ~0.5 ms a month)."""
 
     def collect(self, model) -> None:
+        if not model.current.keys() >= self.model_vars.keys() or self.agent_reporters or self.agenttype_reporters:
+            super().collect(model)  # reporters other than the measures were added: Mesa's own way
+            return
         if hasattr(self, "_collection_steps"):
             self._collection_steps.append(model.time)
         current = model.current
