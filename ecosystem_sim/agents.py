@@ -22,6 +22,15 @@ if TYPE_CHECKING:
 SOCIAL_ECONOMY = ("social_enterprise", "cooperative", "community_business")
 
 
+def _row_sum(values: np.ndarray) -> np.ndarray:
+    """``values.sum(axis=1)`` of an (n, k) array with few columns, as a left-to-right sum of
+    the columns: the order numpy uses for this reduction (same bits), ~4x faster."""
+    total = values[:, 0].copy()
+    for k in range(1, values.shape[1]):
+        total += values[:, k]
+    return total
+
+
 class Citizen(mesa.Agent):
     """One citizen, a read/write view onto row ``index`` of :class:`Population`.
 
@@ -145,16 +154,19 @@ class Organisation(mesa.Agent):
         s = m.spec
         if self.market_revenue > 0:
             self.receive(self.market_revenue * m.economy, "market_revenue")
-        self.pay_out(s.wage * self.jobs + s.fixed_cost, "wages_and_running_costs")
-        reserve = s.reserve_months * s.wage * max(self.jobs, 1)
-        if self.cash > s.surplus_months / s.reserve_months * reserve:
+        jobs = self.jobs
+        self.pay_out(s.wage * jobs + s.fixed_cost, "wages_and_running_costs")
+        reserve = s.reserve_months * s.wage * max(jobs, 1)
+        surplus_bar = s.surplus_months / s.reserve_months * reserve
+        if self.cash > surplus_bar:
             # Surplus leaves the region's stocks: profit taken out, investment elsewhere.
-            self.pay_out(s.surplus_payout * (self.cash - s.surplus_months / s.reserve_months * reserve),
-                         "surplus_distributed")
-        self._expire_subsidies()
+            self.pay_out(s.surplus_payout * (self.cash - surplus_bar), "surplus_distributed")
+        if self.subsidised:
+            self._expire_subsidies()
         self.earned += s.income_smoothing * (self.month_income - self.earned)
         self._adjust_jobs()
-        self._service_loan()
+        if self.loan > 0:
+            self._service_loan()
         self.idle_months = self.idle_months + 1 if self.jobs == 0 else 0
         self.capability = min(1.0, max(0.0, self.capability - s.capability_decay * (self.capability - s.capability_floor)))
         self.last_income, self.last_subsidy = self.month_income, self.subsidy_income
@@ -254,7 +266,14 @@ class NonProfit(Organisation):
         pop = m.population
         members = pop.members(self.community)
         # Donations follow the community's means and trust in collective action.
-        donors = pop.capital[members].mean() * pop.trust[members].mean()
+        # ``x.mean()`` is ``np.add.reduce(x) / x.size`` (numpy's own definition; same bits) without
+        # its Python wrapper; capital is fixed, so its community mean is computed once.
+        means = m.__dict__.setdefault("_capital_mean_by_community", {})
+        capital = means.get(self.community)
+        if capital is None:
+            capital = means[self.community] = np.add.reduce(pop.capital[members]) / members.size
+        trust = pop.trust[members]
+        donors = capital * (np.add.reduce(trust) / trust.size)
         self.receive(s.donation_per_resident * members.size * donors * m.economy, "donations")
         self.volunteers = int(m.participation_by_community[self.community] * s.volunteer_share)
         self._deliver_services(members)
@@ -269,10 +288,11 @@ class NonProfit(Organisation):
         capacity = int(self.volunteers + s.served_per_staff * len(self.staff))
         if capacity <= 0 or members.size == 0:
             return
-        need = pop.need[members, self.domain]
+        column = pop.need[:, self.domain]  # a view: 1-D gathers are cheaper than (rows, column) ones
+        need = column[members]
         k = min(capacity, members.size)
         neediest = members[np.argpartition(-need, k - 1)[:k]]
-        pop.need[neediest, self.domain] *= 1.0 - s.service_relief
+        column[neediest] *= 1.0 - s.service_relief
 
 
 class Intermediary(Organisation):
@@ -508,7 +528,7 @@ class Government(mesa.Agent):
         if trainees_n < 1:
             return
         merit = s.allocation_by_merit
-        w = (1.0 - merit) + merit * pop.need.sum(axis=1) * (1.0 - pop.capital)
+        w = (1.0 - merit) + merit * _row_sum(pop.need) * (1.0 - pop.capital)
         p = np.minimum(1.0, trainees_n * w / w.sum())
         trained = m.rng.random(pop.n) < p
         pop.capacity[trained] += s.education_gain * (1.0 - pop.capacity[trained])

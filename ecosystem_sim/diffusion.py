@@ -64,7 +64,12 @@ def _neighbour_counts(ties, using_flat: np.ndarray, rows: np.ndarray, doms: np.n
                       n_dom: int) -> np.ndarray:
     """For each (citizen, domain) pair, the number of the citizen's ties using a solution in
     that domain, as float32: the entries of ``ties @ using.astype(float32)`` at those pairs
-    (ties are 0/1, so the sums are exact integers in any order), without the full product."""
+    (ties are 0/1, so the sums are exact integers in any order, and both ways below give the
+    same numbers). With many eligible pairs (more than 0.6 per citizen) the whole product, one
+    compiled pass over the ties, is cheaper; with few, gathering only their ties is."""
+    if rows.size > 0.6 * ties.shape[0]:
+        full = ties @ using_flat.reshape(-1, n_dom).astype(np.float32)
+        return np.asarray(full)[rows, doms]
     indptr = ties.indptr
     starts = indptr[rows].astype(np.int64)
     lens = indptr[rows + 1].astype(np.int64) - starts
@@ -86,34 +91,37 @@ def adopt(model: "EcosystemModel", reach: np.ndarray) -> None:
     n_dom = best_fit.shape[1]
     using = pop.adopted >= 0
     using_flat = using.reshape(-1)
-    # Eligible: need above threshold, no solution in the domain, and one on offer that fits.
-    # Candidates in row-major order (as np.nonzero gives them), then the offer test on those.
-    cand = np.flatnonzero((pop.need > s.need_threshold).reshape(-1) & ~using_flat)
+    # Eligible: need above threshold, no solution in the domain, and one on offer that fits:
+    # one pass over the (citizen, domain) grid, pairs in row-major order (as np.nonzero gives them).
+    if best_fit.any():
+        eligible = pop.need > s.need_threshold
+        eligible &= ~using
+        eligible &= best_fit[pop.community] > pop.fit_required[:, None]
+        cand = np.flatnonzero(eligible)
+    else:  # nothing on offer (fit 0 everywhere): nobody is eligible
+        cand = np.zeros(0, dtype=np.intp)
     rows, doms = np.divmod(cand, n_dom)
-    comm = pop.community[rows].astype(np.int64)
-    ok = best_fit[comm, doms] > pop.fit_required[rows]
-    rows, doms, comm = rows[ok], doms[ok], comm[ok]
     if rows.size:
-        n_eligible = np.bincount(comm * n_dom + doms, minlength=best_fit.size).reshape(best_fit.shape)
-        aware = np.minimum(1.0, reach / np.maximum(n_eligible.astype(np.float64), 1.0))
+        cell = pop.community[rows].astype(np.int64) * n_dom + doms  # flat (community, domain)
+        n_eligible = np.bincount(cell, minlength=best_fit.size)
+        aware = np.minimum(1.0, reach.reshape(-1) / np.maximum(n_eligible.astype(np.float64), 1.0))
         neighbours = (_neighbour_counts(pop.ties, using_flat, rows, doms, n_dom)
                       / np.maximum(pop.degree, 1)[rows])
-        fit = best_fit[comm, doms]
-        p_out = aware[comm, doms] * (1.0 - s.trust_weight + s.trust_weight * pop.trust[rows])
+        fit = best_fit.reshape(-1)[cell]
+        p_out = aware[cell] * (1.0 - s.trust_weight + s.trust_weight * pop.trust[rows])
         p_imit = np.minimum(1.0, s.imitation * neighbours)
         hazard = fit * (1.0 - (1.0 - p_out) * (1.0 - p_imit) * (1.0 - s.spontaneous_adoption))
         new = np.flatnonzero(rng.random(rows.size) < hazard)
-        sol_new = best_sol[comm[new], doms[new]].astype(np.int64)
-        new = new[_within_capacity(model, sol_new, rng)]
-        pop.adopted[rows[new], doms[new]] = best_sol[comm[new], doms[new]]
+        sol_new = best_sol.reshape(-1)[cell[new]]
+        new = new[_within_capacity(model, sol_new.astype(np.int64), rng)]
+        pop.adopted.put(cand[new], best_sol.reshape(-1)[cell[new]])  # flat (citizen, domain) indices
         model.counters["adoptions"] += int(new.size)
     # Users of a poorly fitting solution give it up (users as they were at the start of the month).
     users = np.flatnonzero(using_flat)
     if users.size:
         fits = np.array([sol.fit for sol in model.solutions])
         quit_ = rng.random(users.size) < s.churn * (1.0 - fits[pop.adopted.reshape(-1)[users]])
-        qrows, qdoms = np.divmod(users[quit_], n_dom)
-        pop.adopted[qrows, qdoms] = -1
+        pop.adopted.put(users[quit_], -1)
 
 
 def _within_capacity(model: "EcosystemModel", sol_ids: np.ndarray, rng) -> np.ndarray:

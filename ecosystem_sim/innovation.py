@@ -260,6 +260,18 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
         # exceeds its own plan (what is left stays in the account).
         if each >= s.min_grant_share * min(c["plan"] for c in left):
             grants += [(c, o, min(each, c["plan"])) for c, o in applicants_left]
+    # What no project start changes, built once for the call's projects (see partner_pool).
+    model.partner_pool = partner_pool(model) if grants else None
+    try:
+        _fund(model, programme, grants, funnel)
+    finally:
+        model.partner_pool = None
+    model.record_funnel(funnel)
+
+
+def _fund(model: "EcosystemModel", programme: Programme, grants: list, funnel: dict) -> None:
+    """Make a call's grants: match, pay and start each project."""
+    gov = model.government
     for c, lead, grant in grants:
         match = programme.match_rate * grant
         if match > gov.project_account:
@@ -269,7 +281,6 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
         start_project(model, c, lead, grant + match, programme)
         funnel["funded"] += 1
         model.funded_cells.add(c["community"] * N_DOMAINS + c["domain"])
-    model.record_funnel(funnel)
 
 
 def plan_cost(model: "EcosystemModel", community: int) -> float:
@@ -280,9 +291,22 @@ def plan_cost(model: "EcosystemModel", community: int) -> float:
     return s.plan_cost_per_resident * size * (1.0 - s.commons_cost_cut * model.commons_level())
 
 
+def partner_pool(model: "EcosystemModel") -> tuple[list, np.ndarray, np.ndarray, dict]:
+    """The organisations an intermediary can match as partners (all but intermediaries, in
+    creation order), their capabilities and domains as arrays, and each one's position. Starting
+    a project changes none of these, so a call builds the pool once for all its projects (one
+    pass over the organisations per call instead of one per project)."""
+    orgs = [o for o in model.organisations() if o.kind != "intermediary"]
+    caps = np.fromiter((o.capability for o in orgs), np.float64, len(orgs))
+    doms = np.fromiter((o.domain for o in orgs), np.int64, len(orgs))
+    return orgs, caps, doms, {id(o): i for i, o in enumerate(orgs)}
+
+
 def start_project(model: "EcosystemModel", c: dict, lead: "Organisation", grant: float,
                   programme: Programme) -> None:
-    """Form the team (an intermediary matches partners if it has staff) and start development."""
+    """Form the team (an intermediary matches partners if it has staff) and start development.
+    Partners come from ``model.partner_pool`` while a call makes its grants, else from a fresh
+    :func:`partner_pool`."""
     s = model.spec
     gov = model.government
     rng = model.rng
@@ -294,11 +318,15 @@ def start_project(model: "EcosystemModel", c: dict, lead: "Organisation", grant:
     if c["partners"] is None and broker is not None:
         # Matching: the intermediary brings partners that know the domain, as its staff allow.
         n_match = int(rng.poisson(s.partners_per_fte * broker.fte_for(community)))
-        others = [o for o in model.organisations() if o is not lead and o.kind != "intermediary"]
-        if others and n_match:
-            aff = np.array([o.capability * (1.0 + s.domain_affinity * (o.domain == domain)) for o in others])
-            picks = rng.choice(len(others), size=min(n_match, len(others)), replace=False, p=aff / aff.sum())
-            partners = [others[i] for i in picks] + [broker]
+        pool = getattr(model, "partner_pool", None)
+        orgs, caps, doms, position = pool if pool is not None else partner_pool(model)
+        others = np.arange(len(orgs))
+        if id(lead) in position:
+            others = np.delete(others, position[id(lead)])
+        if others.size and n_match:
+            aff = caps[others] * (1.0 + s.domain_affinity * (doms[others] == domain))
+            picks = rng.choice(others.size, size=min(n_match, others.size), replace=False, p=aff / aff.sum())
+            partners = [orgs[others[i]] for i in picks] + [broker]
     for p in partners:
         model.link(lead, p)
     lab_months = int(round(s.local_cocreation * s.cocreation_months)) if c["lab"] else 0

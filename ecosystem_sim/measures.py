@@ -165,6 +165,19 @@ def partnership_measures(model: "EcosystemModel", orgs: list) -> tuple[float, fl
         return 0.0, 0.0, float(n)
     if not model.partnerships:
         return 0.0, 0.0, 1.0 / n
+    # The network changes in few months: reuse last month's figures while the live
+    # organisations and the partnerships are the same (compared exactly, not by a counter).
+    key = (tuple(o.unique_id for o in orgs), frozenset(model.partnerships))
+    cached = getattr(model, "_partnership_measures_cache", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    result = _partnership_measures(model, orgs)
+    model._partnership_measures_cache = (key, result)
+    return result
+
+
+def _partnership_measures(model: "EcosystemModel", orgs: list) -> tuple[float, float, float]:
+    n = len(orgs)
     # Map unique ids to positions in ``orgs`` with a sorted search instead of a dict.
     ids = np.fromiter((o.unique_id for o in orgs), np.int64, n)
     order = np.argsort(ids, kind="stable")

@@ -49,6 +49,22 @@ def _at_least_one(expected: float) -> int:
     return max(1, int(round(expected))) if expected > 0 else 0
 
 
+class _MeasuresCollector(mesa.DataCollector):
+    """Mesa's DataCollector for the measures: each reporter reads ``model.current[name]``, so
+    ``collect`` appends those values directly (plain numbers: the deep copy and the lambda
+    call per measure that Mesa makes would give the same values, at ~0.5 ms a month)."""
+
+    def collect(self, model) -> None:
+        if not model.current.keys() >= self.model_vars.keys() or self.agent_reporters or self.agenttype_reporters:
+            super().collect(model)  # reporters other than the measures were added: Mesa's own way
+            return
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        current = model.current
+        for var, values in self.model_vars.items():
+            values.append(current[var])
+
+
 class Ledger:
     """Money entering (sources) and leaving (sinks) the model's stocks, by flow name (M KRW)."""
 
@@ -119,7 +135,7 @@ class EcosystemModel(mesa.Model):
         self._intermediary_map()
 
         self.current: dict[str, float] = snapshot(self)
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = _MeasuresCollector(
             model_reporters={k: (lambda m, k=k: m.current[k]) for k in MEASURES})
         self.datacollector.collect(self)
 

@@ -98,6 +98,17 @@ class Scenario:
     description: str = ""
     source: str = "<defaults>"
 
+    def __post_init__(self) -> None:
+        # Lever values as plain instance attributes: the model reads them about a thousand
+        # times a month, and a normal attribute read costs a fraction of a __getattr__ call.
+        # (No lever shares a name with a field or method; ``__getattr__`` stays as a fallback.)
+        for key, value in self.params.items():
+            if not hasattr(type(self), key) and key not in _FIELDS:
+                object.__setattr__(self, key, value)
+        total = sum(self.params[k] for k in BUDGET_SHARES)
+        object.__setattr__(self, "_budget_split",
+                           {k: self.params[k] / total for k in BUDGET_SHARES} if total > 0 else None)
+
     def __reduce__(self):
         # params is a read-only mapping proxy, which cannot be pickled: rebuild from plain data
         # (used by process pools; scenario files themselves are TOML, never pickles).
@@ -112,8 +123,9 @@ class Scenario:
     @property
     def budget_split(self) -> dict[str, float]:
         """The budget weights normalised to sum 1 (share of the monthly budget per use)."""
-        total = sum(self.params[k] for k in BUDGET_SHARES)
-        return {k: self.params[k] / total for k in BUDGET_SHARES}
+        if self._budget_split is None:
+            raise ZeroDivisionError("every budget share is 0")
+        return dict(self._budget_split)  # computed once (a copy: callers may change theirs)
 
     def with_overrides(self, overrides: Mapping[str, Any], where: str = "override") -> "Scenario":
         """A copy with some lever values (or ``shocks``) replaced, validated like a file."""
@@ -141,6 +153,9 @@ class Scenario:
             "params": dict(self.params),
             "shocks": [s.to_dict() for s in self.shocks],
         }
+
+
+_FIELDS = frozenset(("name", "params", "shocks", "description", "source"))
 
 
 def from_dict(data: Mapping[str, Any], where: str = "<dict>") -> Scenario:

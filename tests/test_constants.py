@@ -38,6 +38,8 @@ NOT_BEHAVIOUR: dict[tuple[str, str, float], str] = {
     ("population.py", "sorted_values", 50_000): "array size above which a faster sort is used (same result, bit for bit)",
     ("population.py", "sorted_values", 65536.0): "16-bit sort keys of the faster sort (same result, bit for bit)",
     ("population.py", "sorted_values", 65535.0): "16-bit sort keys of the faster sort (same result, bit for bit)",
+    ("diffusion.py", "_neighbour_counts", 0.6): "eligible pairs per citizen above which the whole sparse product "
+                                                "is faster than gathering each pair's ties (same counts, bit for bit)",
 }
 """Literals that cannot shape an outcome (definitions, formulae, sorting speed), by file,
 function and value, each with the reason. Any other number in these functions still fails."""

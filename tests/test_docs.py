@@ -153,7 +153,8 @@ STRUCTURAL = {
     ("population", "__init__", 0.5): "a citizen's position at the middle of its slot when cutting communities",
     ("population", "_social_network", 2): "each drawn tie counts for both ends (mean_degree / 2 draws)",
 }
-NOT_MECHANISMS = {("population", "gini"), ("population", "_ranks"), ("population", "sorted_values")}
+NOT_MECHANISMS = {("population", "gini"), ("population", "_ranks"), ("population", "sorted_values"),
+                  ("diffusion", "_neighbour_counts")}
 """Statistics and sorting helpers (a formula's own constants and speed settings), not behaviour."""
 
 
