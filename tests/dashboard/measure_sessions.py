@@ -24,24 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, _months, _open  # noqa: E402
+from test_session_memory import server_rss_mb  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
-
-
-def server_rss_mb(pid: int) -> float:
-    """Resident memory (MB) of the server: the ecosim process and its solara child."""
-    total = 0
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if os.getpgid(int(proc.name)) != pid:
-                continue
-            for line in (proc / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except (OSError, ProcessLookupError):
-            continue
-    return total / 1024
 
 
 def start(port: int) -> subprocess.Popen:

@@ -60,6 +60,23 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=10)
 
 
+def _wait_until_up(proc: subprocess.Popen, url: str, log_path: Path) -> None:
+    """Wait for the server to answer ``url``; fail with its log if it exits or takes too long."""
+    deadline = time.monotonic() + SERVER_START_S
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"dashboard server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"dashboard server not up after {SERVER_START_S} s:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = _free_port()
@@ -72,19 +89,7 @@ def server(tmp_path_factory):
                                 start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"dashboard server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"dashboard server not up after {SERVER_START_S} s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
+        _wait_until_up(proc, url, log_path)
         yield url
     finally:
         _stop(proc)

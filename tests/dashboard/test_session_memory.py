@@ -19,12 +19,11 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PAGE_S, ROOT, SERVER_START_S, _free_port, _open, _stop, _wait_month
+from test_browser import CHROMIUM, CHROMIUM_ARGS, PAGE_S, ROOT, _free_port, _open, _stop, _wait_month, _wait_until_up
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) not installed")
 
@@ -79,19 +78,7 @@ def server(tmp_path_factory):
                                 stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"dashboard server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"dashboard server not up after {SERVER_START_S} s")
-            time.sleep(0.5)
+        _wait_until_up(proc, url, log_path)
         yield url, proc.pid
     finally:
         _stop(proc)
