@@ -12,11 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-
-def _positive(name: str):
-    from ..cli import _positive as positive
-
-    return positive(name)
+from ..cliargs import positive
 
 
 def _usage(text: str) -> Exception:
@@ -33,12 +29,12 @@ def register(subparsers) -> None:
                     "--out; running the same command again continues from the stored history.")
     c.add_argument("targets", help="calibration file (TOML), e.g. calibration/targets.toml")
     c.add_argument("--out", required=True, help="results folder (holds pyabc's abc.sqlite)")
-    c.add_argument("--workers", type=_positive("--workers"), default=1, help="worker processes (default 1)")
+    c.add_argument("--workers", type=positive("--workers"), default=1, help="worker processes (default 1)")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
                    help="run on Dask: a scheduler address or 'local' for a LocalCluster of --workers")
     c.add_argument("--quick", action="store_true", help="the file's [quick] settings: small region, few months")
-    c.add_argument("--population", type=_positive("--population"), help="particles per generation")
-    c.add_argument("--generations", type=_positive("--generations"), help="at most this many generations")
+    c.add_argument("--population", type=positive("--population"), help="particles per generation")
+    c.add_argument("--generations", type=positive("--generations"), help="at most this many generations")
     c.add_argument("--quiet", action="store_true", help="no progress bars")
     c.set_defaults(func=cmd_calibrate)
 
@@ -52,12 +48,12 @@ def register(subparsers) -> None:
     r.add_argument("--out", required=True, help="results folder (finished draws are kept; rerun to resume)")
     r.add_argument("--presets", nargs=2, default=["scenarios/job_creation.toml", "scenarios/citizen_led.toml"],
                    metavar=("A.toml", "B.toml"), help="the two presets (claims: B beats A)")
-    r.add_argument("--draws", type=_positive("--draws"), default=40, help="posterior draws (default 40)")
+    r.add_argument("--draws", type=positive("--draws"), default=40, help="posterior draws (default 40)")
     r.add_argument("--prior-draws", type=int, default=40, help="prior-box draws (default 40; 0 = none)")
-    r.add_argument("--steps", type=_positive("--steps"), help="months per run (default: the presets' steps)")
+    r.add_argument("--steps", type=positive("--steps"), help="months per run (default: the presets' steps)")
     r.add_argument("--set", action="append", metavar="LEVER=VALUE", help="override a lever in both presets")
     r.add_argument("--seed", type=int, default=0, help="root seed")
-    r.add_argument("--workers", type=_positive("--workers"), default=1)
+    r.add_argument("--workers", type=positive("--workers"), default=1)
     r.add_argument("--scheduler", default=None, metavar="ADDRESS|local")
     r.add_argument("--sobol-samples", type=int, default=0,
                    help="also write (and with > 0 run) a Sobol experiment over policy and behaviour levers: "

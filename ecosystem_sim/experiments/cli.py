@@ -15,11 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-
-def _positive_option(name: str):
-    from ..cli import _positive as positive
-
-    return positive(name)
+from ..cliargs import positive
 
 
 def usage_error(text: str) -> Exception:
@@ -29,23 +25,20 @@ def usage_error(text: str) -> Exception:
     return UsageError(text)
 
 
-_positive = _positive_option("--workers")
-
-
 def register(subparsers) -> None:
     s = subparsers.add_parser("sweep", help="run an experiment file's design into DIR/results.sqlite (resumable)",
                               description="Run every run of an experiment's design that DIR/results.sqlite does "
                                           "not hold yet. Interrupt at any time; the same command resumes.")
     s.add_argument("experiment", help="experiment TOML file (see experiments/ and docs/experiments.md)")
     s.add_argument("--out", required=True, help="results folder (holds results.sqlite)")
-    s.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
+    s.add_argument("--workers", type=positive("--workers"), default=1, help="worker processes (default 1)")
     s.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
                    help="run on Dask: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
     s.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as failed")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.add_argument("--overwrite", action="store_true",
                    help="use --out even if it is not empty and holds no earlier sweep")
-    s.add_argument("--max-runs", type=_positive_option("--max-runs"), default=None,
+    s.add_argument("--max-runs", type=positive("--max-runs"), default=None,
                    help="refuse designs with more runs than this (default 100,000 or $ECOSIM_MAX_RUNS)")
     s.set_defaults(func=cmd_sweep)
 
