@@ -8,6 +8,7 @@ money is conserved by construction of the bookkeeping and checked by the tests.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -20,6 +21,15 @@ if TYPE_CHECKING:
     from .model import EcosystemModel
 
 SOCIAL_ECONOMY = ("social_enterprise", "cooperative", "community_business")
+
+
+def annuity_payment(principal: float, rate: float, months: int) -> float:
+    """Equal monthly payment (M KRW / month) that repays ``principal`` (M KRW) with interest
+    ``rate`` (per month) on what is still owed in exactly ``months`` payments: the annuity
+    ``P r / (1 - (1 + r)^-n)``, which is ``P / n`` without interest."""
+    if rate <= 0:
+        return principal / months
+    return principal * rate / -math.expm1(-months * math.log1p(rate))
 
 
 def _row_sum(values: np.ndarray) -> np.ndarray:
@@ -99,7 +109,8 @@ class Organisation(mesa.Agent):
         subsidised  [citizen, expiry month] of employees whose wage a grant pays.
         market_revenue  M KRW / month earned outside the ecosystem in normal conditions.
         earned      M KRW / month earned (sales, procurement, market), smoothed.
-        loan        M KRW owed to the social fund.
+        loan        M KRW of principal owed to the social fund.
+        loan_due    month by which the loan is repaid in full (its maturity).
     """
 
     kind = "organisation"
@@ -121,6 +132,7 @@ class Organisation(mesa.Agent):
         self.last_income = 0.0
         self.last_subsidy = 0.0
         self.loan = 0.0
+        self.loan_due = 0
         self.founded = model.steps
         self.solutions: list = []
         self.alive = True
@@ -200,17 +212,29 @@ class Organisation(mesa.Agent):
             self.model.release(self.staff.pop())
 
     def _service_loan(self) -> None:
-        """Repay the social fund on its terms: the principal over the loan term, plus interest."""
+        """Repay the social fund on its terms: an annuity (equal monthly payments of interest
+        and principal) that ends the loan at its maturity ``loan_due``.
+
+        The payment is recomputed each month as the annuity of what is still owed over the
+        months left (this month included), so a borrower paying in full pays the same amount
+        every month and owes exactly 0 after the last one, and one that paid short catches up
+        by the maturity; past it, the whole balance is due. A payment short of the interest
+        leaves the principal as it was (the unpaid interest is forgiven, not added).
+        """
         if self.loan <= 0:
             return
-        s = self.model.spec
-        due = min(self.loan * (1.0 / s.loan_term + s.loan_interest), max(self.cash, 0.0))
-        interest = min(due, self.loan * s.loan_interest)
-        self.cash -= due
-        self.loan -= due - interest
-        self.model.government.social_fund += due
-        if self.loan < 1e-9:
-            self.loan = 0.0
+        m = self.model
+        rate = m.spec.loan_interest
+        months_left = max(1, self.loan_due - m.steps + 1)
+        interest = self.loan * rate
+        due = annuity_payment(self.loan, rate, months_left)
+        paid = min(due, max(self.cash, 0.0))
+        self.cash -= paid
+        m.government.social_fund += paid
+        if months_left == 1 and paid == due:
+            self.loan = 0.0  # the last payment closes the loan (no round-off remainder)
+        else:
+            self.loan -= max(paid - interest, 0.0)
 
     def close(self) -> None:
         """Leave the region: free the jobs, hand open solutions on, withdraw the rest."""

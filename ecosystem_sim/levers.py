@@ -266,7 +266,9 @@ _ROWS: list[Lever] = [
     _b("capability_floor", "0-1", 0.2, 0.0, 1.0, "Capability an organisation drifts back to without learning."),
     _b("own_funds_share", "share 0-1", 0.3, 0.0, 1.0, "Share of cash above its reserve a lead adds to a project that the grant does not cover."),
     _b("loan_interest", "per month", 0.002, 0.0, 0.05, "Monthly interest of social-fund loans.", "000: social funds (revolving)"),
-    _b("loan_term", "months", 36.0, 3.0, 240.0, "Months over which a social-fund loan's principal is repaid.", "000: social funds (revolving)"),
+    _b("loan_term", "months", 36, 3, 240,
+       "Months over which a social-fund loan is repaid, in equal monthly payments of principal and interest "
+       "(an annuity) that end it at this term.", "000: social funds (revolving)", integer=True),
     _b("debt_service_share", "share of free cash flow", 0.5, 0.0, 1.0,
        "Most of its free cash flow (smoothed earned income less wages and running costs) a borrower may owe "
        "in monthly principal repayments (the fund's credit check)."),

@@ -297,8 +297,11 @@ class EcosystemModel(mesa.Model):
         return max(0.0, min(limit, self.government.social_fund))
 
     def lend(self, org: Organisation, amount: float, purpose: str) -> float:
-        """A social-fund loan of up to ``amount`` within :meth:`credit`; returns the amount lent
-        (repaid on the loan's terms)."""
+        """A social-fund loan of up to ``amount`` within :meth:`credit`; returns the amount lent.
+
+        It is repaid as an annuity over ``loan_term`` months from now (see
+        ``Organisation._service_loan``); a borrower who still owes on an earlier loan has the
+        whole balance consolidated into the new one, over a new term."""
         gov = self.government
         amount = min(amount, self.credit(org))
         if amount <= 0:
@@ -306,6 +309,7 @@ class EcosystemModel(mesa.Model):
         gov.social_fund -= amount
         org.cash += amount
         org.loan += amount
+        org.loan_due = self.steps + int(self.spec.loan_term)
         self.counters["loans"] += 1
         self.counters[f"loans_{purpose}"] += 1
         return amount

@@ -327,28 +327,71 @@ def test_a_firm_with_nobody_working_for_a_year_closes():
     assert not f.alive
 
 
-def test_loans_are_repaid_into_the_social_fund_on_their_terms():
-    m = small(seed=7, loan_term=24.0, loan_interest=0.01)
+def a_borrower(m, principal):
+    """The first firm, with a social-fund loan of ``principal`` made this month through the fund."""
     f = m.firms()[0]
-    f.loan, f.cash = 24.0, 1000.0
+    f.earned, f.loan = 1e6, 0.0                            # passes any credit check
+    m.government.social_fund = 1e6
+    assert m.lend(f, principal, "founding") == principal
+    return f
+
+
+def test_a_loan_serviced_in_full_is_repaid_in_equal_payments_and_closed_at_its_term():
+    term, rate, principal = 24, 0.01, 24.0
+    m = small(seed=7, loan_term=term, loan_interest=rate)
+    f = a_borrower(m, principal)
+    f.cash = 1000.0
     fund, gap = m.government.social_fund, m.money_total() - m.ledger.net
-    f._service_loan()
-    assert f.loan == pytest.approx(23.0)                  # 1/24 of the principal a month
-    assert f.cash == pytest.approx(1000.0 - 1.0 - 0.24)   # plus 1 % interest
-    assert m.government.social_fund == pytest.approx(fund + 1.24)
-    assert m.money_total() - m.ledger.net == pytest.approx(gap)
-    for _ in range(23):
+    # the annuity: equal payments A with P = sum over k = 1..n of A / (1 + r)^k
+    payment = principal / sum((1 + rate) ** -k for k in range(1, term + 1))
+    owed, interest_paid = principal, 0.0
+    for month in range(1, term + 1):
+        m.steps += 1
+        cash = f.cash
         f._service_loan()
-    # each month repays 1/term of what is still owed (so a loan is amortised geometrically)
-    assert f.loan == pytest.approx(24.0 * (23 / 24) ** 24)
+        assert cash - f.cash == pytest.approx(payment, rel=1e-12), month
+        interest_paid += owed * rate
+        owed -= payment - owed * rate
+        if month < term:
+            assert f.loan == pytest.approx(owed, rel=1e-9) and f.loan > 0
+    assert f.loan == 0.0                                   # closed at its term, nothing left over
+    received = m.government.social_fund - fund
+    assert received == pytest.approx(term * payment)
+    assert received == pytest.approx(principal + interest_paid)   # principal plus interest
+    assert interest_paid > 0.1 * principal                 # 1 % a month for 2 years is real money
+    m.steps += 1
+    f._service_loan()
+    assert m.government.social_fund - fund == received     # nothing more is taken
+    assert m.money_total() - m.ledger.net == pytest.approx(gap)
 
 
-def test_a_borrower_short_of_cash_repays_what_it_has():
-    m = small(seed=7, loan_term=24.0, loan_interest=0.01)
-    f = m.firms()[0]
-    f.loan, f.cash = 24.0, 0.5
+def test_a_loan_without_interest_repays_its_principal_in_equal_parts():
+    m = small(seed=7, loan_term=12, loan_interest=0.0)
+    f = a_borrower(m, 6.0)
+    f.cash = 100.0
+    for _ in range(12):
+        m.steps += 1
+        f._service_loan()
+    assert f.loan == 0.0 and f.cash == pytest.approx(94.0)
+
+
+def test_a_borrower_short_of_cash_repays_what_it_has_and_catches_up_by_the_term():
+    term, rate = 24, 0.01
+    m = small(seed=7, loan_term=term, loan_interest=rate)
+    f = a_borrower(m, 24.0)
+    f.cash = 0.5
+    m.steps += 1
     f._service_loan()
     assert f.cash == 0.0 and f.loan == pytest.approx(24.0 - (0.5 - 0.24))
+    f.cash = 1000.0
+    for _ in range(term - 1):
+        m.steps += 1
+        f._service_loan()
+    assert f.loan == 0.0                                   # the later payments made up the shortfall
+    m.steps += 5
+    f.loan, f.cash = 3.0, 1000.0                           # still owing past the term: all of it is due
+    f._service_loan()
+    assert f.loan == 0.0 and f.cash == pytest.approx(1000.0 - 3.0 * (1 + rate))
 
 
 def test_the_fund_lends_within_its_cash_and_the_borrowers_free_cash_flow():
