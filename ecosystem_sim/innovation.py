@@ -110,7 +110,8 @@ class Project:
 
 @dataclass(eq=False)
 class Team:
-    """A team kept together by the safety net after a failure, waiting for the next call."""
+    """A team kept together by the safety net after a failure, waiting for a call that funds it
+    (it disbands after more than ``team_patience_calls`` calls that do not)."""
 
     lead: "Organisation"
     partners: list
@@ -118,6 +119,7 @@ class Team:
     community: int
     participants: np.ndarray
     attempt: int
+    calls_missed: int = 0  # calls since its failure that did not fund it
 
 
 # ------------------------------------------------------------------------ topics
@@ -203,7 +205,7 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
             funnel["labs"] += 1
         candidates.append(dict(lead=t.lead, partners=t.partners, domain=t.domain, community=t.community,
                                participants=t.participants, attempt=t.attempt + 1, lab=lab,
-                               others=[t.lead], voiced=False))
+                               others=[t.lead], voiced=False, team=t))
     if applicants:
         cap = np.array([o.capability for o in applicants])
         doms = np.array([o.domain for o in applicants])
@@ -234,6 +236,7 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
             candidates.append(dict(lead=best, partners=None, domain=domain, community=community,
                                    participants=None, attempt=1, lab=lab, others=props, voiced=bool(voiced)))
     if not candidates or pot <= 0:
+        _wait_or_disband(model, candidates)
         model.record_funnel(funnel)
         return
     # 5. Funding by the allocation rule.
@@ -266,7 +269,23 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
         _fund(model, programme, grants, funnel)
     finally:
         model.partner_pool = None
+    _wait_or_disband(model, candidates)
     model.record_funnel(funnel)
+
+
+def _wait_or_disband(model: "EcosystemModel", candidates: list[dict]) -> None:
+    """Kept teams this call did not fund wait for a later call, up to ``team_patience_calls``
+    calls after the first that passed them over; then they disband (000: a safety net, so
+    failure is not the end, but not a queue without end)."""
+    for c in candidates:
+        team = c.get("team")
+        if team is None or c.get("funded"):
+            continue
+        team.calls_missed += 1
+        if team.calls_missed > model.spec.team_patience_calls:
+            disband(model, team.participants)
+        else:
+            model.waiting_teams.append(team)
 
 
 def _fund(model: "EcosystemModel", programme: Programme, grants: list, funnel: dict) -> None:
@@ -279,6 +298,7 @@ def _fund(model: "EcosystemModel", programme: Programme, grants: list, funnel: d
         gov.project_account -= match
         setattr(gov, programme.account, getattr(gov, programme.account) - grant)
         start_project(model, c, lead, grant + match, programme)
+        c["funded"] = True
         funnel["funded"] += 1
         model.funded_cells.add(c["community"] * N_DOMAINS + c["domain"])
 
@@ -457,23 +477,29 @@ def succeed(model: "EcosystemModel", p: Project) -> None:
 
 def fail(model: "EcosystemModel", p: Project) -> None:
     """A failed project. The safety net repays part of the lead's own money and, with chance
-    ``safety_net``, keeps the team together to try again at the next call with what it
-    learnt; otherwise the team disbands and participants' trust falls."""
+    ``safety_net``, keeps the team together to try again at later calls with what it learnt
+    (see ``_wait_or_disband``); otherwise the team disbands and participants' trust falls."""
     s = model.spec
     gov = model.government
     own_spent = max(0.0, p.scope * min(p.months, p.duration) / p.duration - p.grant_dev)
     refund = min(s.safety_net * own_spent, max(gov.project_account + p.followup, 0.0))
     gov.project_account += p.followup - refund
     p.lead.cash += refund
-    pop = model.population
     if model.rng.random() < s.safety_net:
         p.lead.capability = min(1.0, p.lead.capability + s.learning_failure)
         model.waiting_teams.append(Team(p.lead, p.partners, p.domain, p.community, p.participants, p.attempt))
         model.counters["teams_kept"] += 1
     else:
-        pop.trust[p.participants] = np.clip(pop.trust[p.participants] - s.trust_failure, 0.0, 1.0)
+        disband(model, p.participants)
     model.counters["projects_failed"] += 1
     _end(model, p)
+
+
+def disband(model: "EcosystemModel", participants: np.ndarray) -> None:
+    """A team breaks up after a failure: its participants' trust falls by ``trust_failure``."""
+    pop = model.population
+    pop.trust[participants] = np.clip(pop.trust[participants] - model.spec.trust_failure, 0.0, 1.0)
+    model.counters["teams_disbanded"] += 1
 
 
 def _end(model: "EcosystemModel", p: Project, keep_staff: bool = False) -> None:

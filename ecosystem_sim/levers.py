@@ -411,6 +411,10 @@ _ROWS: list[Lever] = [
     _b("founder_revenue_wages", "wages / unit capacity", 1.4, 0.0, 10.0, "Outside revenue of a new organisation, in wages per unit of its founder's capacity."),
     *[_b(f"founded_{k}", "weight", w, 0.0, 1.0, f"Weight of {k.replace('_', ' ')}s among citizen-founded organisations.")
       for k, w in (("cooperative", 0.4), ("community_business", 0.4), ("social_enterprise", 0.2))],
+    _b("team_patience_calls", "calls", 2, 0, 10,
+       "Calls a team kept by the safety net goes on waiting after the first call that does not fund it; "
+       "passed over once more, it disbands (and its participants' trust falls by trust_failure).",
+       "000: a safety net so that failure is not the end; assumption for the number", integer=True),
 ]
 
 LEVERS: dict[str, Lever] = {lever.name: lever for lever in _ROWS}

@@ -244,6 +244,50 @@ def test_kept_teams_come_back_to_the_next_call_with_one_more_attempt(granted):
     assert m.funnel["issues"] == 1 and m.funnel["funded"] == 1
 
 
+@pytest.mark.parametrize("account", [0.0, 0.5])  # empty, or less than the team's plan (merit funds whole plans)
+@pytest.mark.parametrize("patience", [0, 2])
+def test_a_kept_team_passed_over_waits_for_later_calls_then_disbands(granted, patience, account):
+    m = small_model(seed=7, issues_per_10000=0.0, allocation_by_merit=1.0, team_patience_calls=patience,
+                    trust_failure=0.06)
+    lead = a_firm(m)
+    members = m.population.members(lead.community)[:5]
+    m.population.trust[members] = 0.5
+    team = Team(lead, [], 2, lead.community, members, attempt=1)
+    m.waiting_teams = [team]
+    m.government.project_account = account * innovation.plan_cost(m, lead.community)
+
+    def call():
+        m.funnel = dict.fromkeys(innovation.FUNNEL_STAGES, 0)  # as every month starts
+        innovation.call_for_projects(m, local(m))
+
+    for missed in range(1, patience + 1):                   # passed over: it waits, trust unchanged
+        call()
+        assert m.waiting_teams == [team] and team.calls_missed == missed
+        assert m.funnel["issues"] == 1 and m.funnel["funded"] == 0
+        np.testing.assert_allclose(m.population.trust[members], 0.5)
+    call()                                    # passed over once more: it disbands
+    assert granted == [] and m.waiting_teams == []
+    np.testing.assert_allclose(m.population.trust[members], 0.44)
+    assert m.counters["teams_disbanded"] == 1
+    call()                                    # and is gone
+    assert m.funnel["issues"] == 0
+
+
+def test_a_kept_team_passed_over_once_is_funded_at_a_later_call(granted):
+    m = small_model(seed=7, issues_per_10000=0.0, allocation_by_merit=1.0, team_patience_calls=2)
+    lead = a_firm(m)
+    members = m.population.members(lead.community)[:5]
+    m.waiting_teams = [Team(lead, [], 2, lead.community, members, attempt=1)]
+    m.government.project_account = 0.0
+    innovation.call_for_projects(m, local(m))
+    assert granted == [] and len(m.waiting_teams) == 1
+    m.government.project_account = 10 * innovation.plan_cost(m, lead.community)
+    innovation.call_for_projects(m, local(m))
+    (c, who, _), = granted
+    assert who is lead and c["attempt"] == 2 and c["participants"] is members
+    assert m.waiting_teams == [] and m.counters["teams_disbanded"] == 0
+
+
 def test_the_national_call_needs_local_matching(granted):
     m = small_model(seed=8, **CALL, national_budget_per_1000=10.0, national_local_match=0.5,
                     allocation_by_merit=0.0)
