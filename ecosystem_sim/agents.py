@@ -527,7 +527,10 @@ class Government(mesa.Agent):
         ids = np.fromiter((sol.id for sol in live), np.int64, len(live))
         fits = np.fromiter((sol.fit for sol in live), np.float64, len(live))
         weight = (m.users_by_solution[ids] + s.procurement_floor_users) * fits
-        amounts = pot * (weight / weight.sum())
+        total_weight = weight.sum()
+        if total_weight <= 0:
+            return  # nobody uses them and no floor is credited (or all fit 0): no contract to weigh
+        amounts = pot * (weight / total_weight)
         for sol, amount in zip(live, amounts):
             self._pay(sol.provider, amount, earned=True)
             deploy = s.procurement_deploy_share * amount
@@ -608,6 +611,8 @@ class Government(mesa.Agent):
         if not needy:
             return
         fits = np.array([sol.fit for sol in needy])
+        if fits.sum() <= 0:
+            return  # only solutions that do not work (fit 0): the money waits for one that does
         for sol, share in zip(needy, fits / fits.sum()):
             sol.followup += self.national_followup * share
             sol.followup_until = m.steps + int(m.spec.programme_length)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ecosystem_sim import EcosystemModel, load_scenario, run_one
@@ -623,3 +623,69 @@ def test_procurement_contracts_go_to_working_solutions_and_deploy_capacity():
     assert works.capacity == pytest.approx(10.0 + 0.5 * 40.0 / 0.5) and fails.capacity == 10.0
     assert gov.procurement_reach[1, 2] == pytest.approx(40.0 * 20.0) and gov.procurement_reach.sum() == pytest.approx(800.0)
     assert m.money_total() - m.ledger.net == pytest.approx(gap)
+
+
+# ------------------------------------------------------------------ money at the ends of the lever ranges
+def lever_value_or_end(lever):
+    """Any value in the lever's documented range, its two ends drawn often (where 0/0 hides)."""
+    ends = [int(lever.low), int(lever.high)] if lever.integer else [lever.low, lever.high]
+    return st.one_of(st.sampled_from(ends), lever_value(lever))
+
+
+EXTREME = st.fixed_dictionaries({}, optional={l.name: lever_value_or_end(l)
+                                              for l in (*by_group("policy"), *by_group("behaviour"))})
+
+
+@st.composite
+def extreme_regions(draw):
+    levers = draw(EXTREME)
+    # weights of a split: at least one above 0 (scenario validation requires it of the budget)
+    for prefix, fallback in (("share_", "share_project_funding"), ("mix_", "mix_cooperative"),
+                             ("founded_", "founded_cooperative")):
+        if any(k.startswith(prefix) for k in levers) and sum(
+                v for k, v in {**default_scenario().params, **levers}.items() if k.startswith(prefix)) <= 0:
+            levers[fallback] = LEVERS[fallback].default
+    levers.update(n_citizens=draw(st.integers(300, 1000)), citizens_per_community=100,
+                  steps=draw(st.integers(36, 60)))
+    return levers, draw(st.integers(0, 2**32 - 1))
+
+
+NO_PROCUREMENT_FLOOR = ({"procurement_floor_users": 0.0, "participants_consulted": 0.0, "local_cocreation": 0.0,
+                         "n_citizens": 600, "citizens_per_community": 100, "steps": 48}, 0)
+"""No user credited to a new solution (floor 0) and nobody from the pilot using it (an imported
+design, nobody consulted): contracts were weighed 0/0 in ``Government._procure``, the payments
+were NaN and so were money totals (then the firm's hiring, which crashed)."""
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(NO_PROCUREMENT_FLOOR)
+@given(extreme_regions())
+def test_money_stays_finite_and_conserved_at_the_ends_of_the_lever_ranges(case):
+    levers, seed = case
+    m = EcosystemModel(default_scenario().with_overrides(levers), rng=seed)
+    for _ in range(int(levers["steps"])):
+        m.step()
+        total, net = m.money_total(), m.ledger.net
+        assert math.isfinite(total) and math.isfinite(net), (m.steps, total, net)
+        scale = max(1.0, sum(m.ledger.sources.values()))
+        assert math.isclose(total, net, rel_tol=1e-9, abs_tol=1e-9 * scale), (m.steps, total, net)
+    values = m.measures_frame().to_numpy(dtype=float)
+    assert np.isfinite(values).all()
+
+
+def test_national_followup_money_waits_while_no_needy_solution_works():
+    from ecosystem_sim.innovation import Solution
+    m = small(seed=12)
+    f = m.firms()[0]
+    broken = Solution(id=0, domain=1, fit=0.0, provider=f, open=True, created=0, communities={0}, capacity=5.0)
+    m.solutions = [broken]
+    gov, gap = m.government, m.money_total() - m.ledger.net
+    gov.national_followup += 6.0
+    m.ledger.source("test", 6.0)
+    gov._national_followup()                     # fit 0 everywhere: nothing to weigh by fit
+    assert gov.national_followup == 6.0 and broken.followup == 0.0
+    works = Solution(id=1, domain=2, fit=0.5, provider=f, open=True, created=0, communities={0}, capacity=5.0)
+    m.solutions.append(works)
+    gov._national_followup()
+    assert works.followup == pytest.approx(6.0) and broken.followup == 0.0 and gov.national_followup == 0.0
+    assert math.isfinite(m.money_total()) and m.money_total() - m.ledger.net == pytest.approx(gap)
