@@ -47,6 +47,8 @@ class Solution:
         capacity    users it can serve (deployed units, staff time): pilot users at first.
         followup    M KRW left for deployment, fitting and outreach.
         followup_until  month the follow-up support ends.
+        monitors    residents who raised the issue and keep monitoring the solution (citizen
+                    indices; empty when officials chose the topic).
     """
 
     id: int
@@ -61,6 +63,7 @@ class Solution:
     followup_until: int = 0
     alive: bool = True
     last_used: int = 0
+    monitors: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass(eq=False)
@@ -104,6 +107,7 @@ class Project:
     deadline: int         # month the grant (programme) ends
     start: int
     attempt: int = 1      # 1 + earlier failed attempts of the same team
+    voiced: bool = False  # residents raised the issue (they stay on as monitors after a success)
     staff: list = field(default_factory=list)  # citizens hired for the project
     months: int = 0
 
@@ -183,7 +187,14 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
         copies = rng.random(n_issues) < programme.duplication
         funded = np.array(sorted(model.funded_cells))
         cells = np.where(copies, funded[rng.integers(funded.size, size=n_issues)], cells)
+        by_citizens &= ~copies  # a copied topic comes from another programme, not from residents
     funnel["issues"] = n_issues + len(retries)
+    # Where residents set topics they propose and vote on them, and taking part is participation
+    # (capacity, trust) for the voters, drawn by activeness (001 talk 1).
+    turnout = s.topic_vote_turnout * programme.citizen_topics
+    if turnout > 0:
+        p_vote = np.minimum(1.0, turnout * pop.n * pop.activeness / max(pop.activeness.sum(), 1e-300))
+        pop.participating |= rng.random(pop.n) < p_vote
     # 2. Shortlist: the panel merges issues raised more than once (one issue, more voices; it
     # counts as voiced by residents if any of them raised it) and keeps the ones its topic rule
     # weighs most.
@@ -375,7 +386,7 @@ def start_project(model: "EcosystemModel", c: dict, lead: "Organisation", grant:
                       participants=participants, scope=scope, grant_dev=grant_dev,
                       followup=grant - grant_dev, plan_dev=plan * (1.0 - followup_share), duration=duration, lab_months=min(lab_months, duration),
                       deadline=model.steps + int(s.programme_length), start=model.steps,
-                      attempt=c["attempt"])
+                      attempt=c["attempt"], voiced=c["voiced"])
     # Development spending pays project staff (the jobs a programme reports in its year).
     n_staff = int(s.project_wage_share * scope / (s.wage * duration))
     project.staff = [model.hire(community) for _ in range(n_staff)]
@@ -455,6 +466,8 @@ def succeed(model: "EcosystemModel", p: Project) -> None:
     sol = Solution(id=len(model.solutions), domain=p.domain, fit=solution_fit(model, p), provider=p.lead,
                    open=is_open, created=model.steps, communities={p.community}, followup=p.followup,
                    followup_until=max(p.deadline, model.steps + s.followup_min_months))
+    if p.voiced:
+        sol.monitors = np.asarray(p.participants, dtype=np.int64).copy()
     model.solutions.append(sol)
     p.lead.solutions.append(sol)
     p.lead.capability = min(1.0, p.lead.capability + s.learning_success)
@@ -535,6 +548,26 @@ def follow_up(model: "EcosystemModel", reach: np.ndarray) -> None:
         cs = np.fromiter(sol.communities, dtype=np.int64)
         reach[cs, sol.domain] += ((1.0 - s.followup_deploy_share) * spend * s.outreach_per_mkrw
                                   * pop.community_size[cs] / pop.community_size[cs].sum())
+
+
+def monitor(model: "EcosystemModel", reach: np.ndarray) -> None:
+    """Residents who raised a solution's issue keep monitoring it after the pilot, with or
+    without follow-up money (001 talk 2: residents across the whole cycle, citizen monitoring):
+    their reports fit it further to residents and their word of mouth makes neighbours in their
+    own communities aware. Each monitor stops with chance ``monitor_dropout`` a month."""
+    s = model.spec
+    pop = model.population
+    for sol in model.solutions:
+        if sol.monitors.size == 0:
+            continue
+        if not sol.alive:
+            sol.monitors = sol.monitors[:0]
+            continue
+        sol.monitors = sol.monitors[model.rng.random(sol.monitors.size) >= s.monitor_dropout]
+        n = float(sol.monitors.size)
+        sol.fit += s.monitoring_feedback * n / (n + s.feedback_users) * (1.0 - sol.fit)
+        per_community = np.bincount(pop.community[sol.monitors], minlength=pop.n_communities)
+        reach[:, sol.domain] += s.monitor_outreach * per_community
 
 
 def scale_out(model: "EcosystemModel") -> None:

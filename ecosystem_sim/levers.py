@@ -288,6 +288,11 @@ _ROWS: list[Lever] = [
     _b("issues_per_10000", "issues / 10,000 citizens / year", 10.0, 0.0, 200.0, "Local issues submitted to a call.",
        "001 talk 2: 82 issues submitted nationally"),
     _b("shortlist_share", "share 0-1", 0.26, 0.01, 1.0, "Share of submitted issues shortlisted.", "001 talk 2: 82 → 21"),
+    _b("topic_vote_turnout", "share of residents / call", 0.03, 0.0, 0.3,
+       "Share of residents who propose and vote on a call's topics when residents set them all "
+       "(times the programme's citizen-topic weight); voters take part that month, weighted by "
+       "activeness. Assumption for the number (participatory budgeting draws a few per cent).",
+       "001 talk 1: new call process, citizens propose and vote on topics"),
     _b("proposals_per_issue", "proposals / issue", 3.7, 0.0, 20.0, "Organisations proposing per shortlisted issue.", "001 talk 2: 21 issues → 77 researcher proposals"),
     _b("labs_per_fte", "living labs / FTE / call", 0.15, 0.0, 5.0, "Living labs an intermediary's effective staff can run in one call.",
        "001 talk 2: 13 of 21 shortlisted issues went to problem-planning living labs"),
@@ -345,6 +350,16 @@ _ROWS: list[Lever] = [
     _b("feedback_rate", "per month", 0.05, 0.0, 0.5, "Monthly share of the fit gap closed by users' feedback while follow-up lasts.",
        "001 talk 2: citizen monitoring in non-R&D follow-up"),
     _b("feedback_users", "users", 20.0, 1.0, 1000.0, "Users at which feedback closes half its most."),
+    _b("monitoring_feedback", "per month", 0.02, 0.0, 0.5,
+       "Monthly share of the fit gap closed by the monitors of a solution whose issue residents "
+       "raised (at saturation, as feedback_users), for as long as they keep monitoring, with or "
+       "without follow-up money. Assumption for the number.",
+       "001 talk 2: residents take part across the whole cycle; citizen monitoring"),
+    _b("monitor_outreach", "residents / monitor / month", 0.5, 0.0, 5.0,
+       "Residents of their own community a monitor makes aware of the solution each month "
+       "(word of mouth). Assumption.", "001 talk 2: residents take part across the whole cycle"),
+    _b("monitor_dropout", "per month", 0.04, 0.0, 1.0,
+       "Monthly chance that a monitor stops (about two years on average at 0.04). Assumption."),
     _b("outreach_per_mkrw", "reach / M KRW", 20.0, 0.0, 500.0, "Citizens made aware of a solution per M KRW of outreach or procurement."),
     _b("procurement_min_fit", "fit 0-1", 0.3, 0.0, 1.0, "Least fit for a solution to win a procurement contract (it must work).",
        "000 strategies: public procurement of social value"),

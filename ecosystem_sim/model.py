@@ -383,6 +383,7 @@ class EcosystemModel(mesa.Model):
         self._citizens()
         reach = self._reach()
         innovation.follow_up(self, reach)
+        innovation.monitor(self, reach)
         diffusion.adopt(self, reach)
         diffusion.relieve_and_pay(self)
         orgs = self.organisations()

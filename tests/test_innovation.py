@@ -324,6 +324,36 @@ def test_duplicated_programmes_resubmit_funded_topics(granted):
     assert m.funnel["issues"] > 1 and m.funnel["shortlisted"] == 1  # the copies merge into one issue
 
 
+def test_copied_topics_count_as_officials_not_as_residents(granted):
+    """A duplicated programme's copy of a funded topic comes from another programme: even when
+    residents set every topic, the copied issue is not theirs (no monitors after a success)."""
+    m = small_model(seed=9, **CALL, national_budget_per_1000=10.0, national_duplication=1.0,
+                    national_citizen_topics=1.0, allocation_by_merit=0.0, proposals_per_issue=20.0)
+    m.funded_cells = {3 * N_DOM + 1}
+    m.government.national_rd_account = 100.0
+    m.government.project_account = 1e6
+    innovation.call_for_projects(m, m.programmes[1])
+    assert granted and not any(c["voiced"] for c, _, _ in granted)
+
+
+@pytest.mark.parametrize("citizen_topics", [0.0, 0.5, 1.0])
+def test_residents_who_set_topics_vote_and_take_part(granted, citizen_topics):
+    """001 talk 1: citizens propose and vote on topics. Expected voters: turnout x the
+    programme's citizen-topic weight x residents; voters lean to the active."""
+    turnout = 0.1
+    m = small_model(seed=12, n_citizens=10_000, **CALL, topic_vote_turnout=turnout,
+                    citizen_problem_definition=citizen_topics)
+    pop = m.population
+    pop.participating[:] = False
+    innovation.call_for_projects(m, local(m))
+    voters = int(pop.participating.sum())
+    expected = turnout * citizen_topics * pop.n
+    # A sum of independent Bernoulli draws: variance below its mean; 5 sd either side.
+    assert abs(voters - expected) <= 5 * np.sqrt(expected) + 1e-9, (voters, expected)
+    if citizen_topics > 0:
+        assert pop.activeness[pop.participating].mean() > pop.activeness.mean() + 0.02
+
+
 # ------------------------------------------------------------------ team formation
 def test_participants_are_those_who_voiced_the_issue():
     needs = {}
@@ -524,6 +554,45 @@ def test_success_makes_a_pilot_that_serves_its_co_creators_only():
     assert lead.capability == pytest.approx(min(1.0, cap0 + m.spec.learning_success))
     assert m.commons_stock == pytest.approx(commons0 + sol.fit)
     assert sol.id in m.rd_only_solutions                     # no follow-up money: R&D alone
+
+
+@pytest.mark.parametrize("voiced", [True, False])
+def test_residents_who_raised_the_issue_stay_on_as_monitors(voiced):
+    m = small_model(seed=21)
+    lead = a_firm(m)
+    p = hand_project(m, lead, n_participants=10, domain=2)
+    p.voiced = voiced
+    innovation.succeed(m, p)
+    (sol,) = m.solutions
+    assert sorted(sol.monitors.tolist()) == (sorted(p.participants.tolist()) if voiced else [])
+
+
+def test_monitors_fit_the_solution_and_tell_their_neighbours_without_follow_up_money():
+    m = small_model(seed=25, monitoring_feedback=0.1, feedback_users=10.0, monitor_outreach=2.0, monitor_dropout=0.0)
+    m.solutions = []
+    sol = _solution(m, 0, a_firm(m), 1, fit=0.5, capacity=10.0, followup=0.0, until=m.steps)
+    pop = m.population
+    sol.monitors = np.concatenate([pop.members(0)[:6], pop.members(2)[:4]]).astype(np.int64)
+    reach = np.zeros((pop.n_communities, N_DOM))
+    innovation.monitor(m, reach)
+    assert sol.fit == pytest.approx(0.5 + 0.1 * 10 / 20 * 0.5)
+    assert reach[0, 1] == pytest.approx(6 * 2.0) and reach[2, 1] == pytest.approx(4 * 2.0)
+    assert reach.sum() == pytest.approx(10 * 2.0)
+
+
+def test_monitors_stop_at_the_dropout_rate_and_leave_with_the_solution():
+    m = small_model(seed=26, monitor_dropout=0.25)
+    m.solutions = []
+    sol = _solution(m, 0, a_firm(m), 1, fit=0.5, capacity=10.0, followup=0.0, until=m.steps)
+    sol.monitors = np.arange(4000, dtype=np.int64) % m.population.n
+    reach = np.zeros((m.population.n_communities, N_DOM))
+    innovation.monitor(m, reach)
+    # Binomial(4000, 0.75): sd about 27; 5 sd either side.
+    assert abs(sol.monitors.size - 3000) < 5 * np.sqrt(4000 * 0.25 * 0.75)
+    sol.alive = False
+    fit = sol.fit
+    innovation.monitor(m, reach)
+    assert sol.monitors.size == 0 and sol.fit == fit
 
 
 def test_proprietary_results_add_nothing_to_the_commons():

@@ -16,6 +16,15 @@ this version was written (seeds 7001-7008, not used below): programme_length 12 
 adopters by 61 % at 10,000 citizens (Wilcoxon p = 0.008, smallest change +14 %), yet lowers them on
 seed 8001 (the earlier file's first seed). The seeds below (8401-8410) were fixed with this
 rule, before any of their results was seen.
+
+A second look, added on 2026-11-30 after the first left five levers undetermined: a run of the
+default region rests on about 30 solutions, so a lever's paired effect varies from seed to seed
+by 20-45 % of the measure (measured on development seeds 7101-7106, not used below), and 10
+seeds detect only effects of about a third. A lever that moves no measure on seeds 8401-8410 is
+run on 30 more seeds, 8411-8440 (fixed before any of them was run), and judged again on all 40
+with the same rule (mean change >= 10 %, exact Wilcoxon p < 0.05/8). Two looks at 0.05/8 each:
+the chance that a lever with no effect on a measure passes is at most 2 x 0.05/8 per measure,
+0.10 per lever over its 8 measures (Bonferroni).
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ pytestmark = pytest.mark.slow
 
 REGION = {"n_citizens": 10_000, "steps": 240}
 SEEDS = list(range(8401, 8411))
+SEEDS_SECOND_LOOK = list(range(8411, 8441))
 ALPHA_INERT = 0.05
 SMALL_REGION = {"n_citizens": 5_000, "steps": 240}
 """The region of the two source-direction tests below (their seeds and rules were set with it)."""
@@ -60,6 +70,29 @@ def lever_table():
     local = screening.screen(base, LOCAL, SEEDS, workers=WORKERS, settings=SETTINGS)
     national = screening.screen(national_base, NATIONAL, SEEDS, workers=WORKERS, settings=SETTINGS)
     return pd.concat([local, national], ignore_index=True)
+
+
+def _moves(table: pd.DataFrame) -> pd.DataFrame:
+    return screening.moved(table, threshold=0.10, alpha=ALPHA_INERT)
+
+
+@pytest.fixture(scope="module")
+def second_look(lever_table):
+    """All 40 seeds of the levers that moved nothing on the first 10 (the second look)."""
+    undetermined = [lv for lv in lever_table.lever.unique()
+                    if not _moves(lever_table[lever_table.lever == lv]).moves.any()]
+    if not undetermined:
+        return lever_table.iloc[:0]
+    base = default_scenario().with_overrides(REGION)
+    parts = [lever_table[lever_table.lever.isin(undetermined)]]
+    local = [lv for lv in undetermined if lv in LOCAL]
+    national = [lv for lv in undetermined if lv in NATIONAL]
+    if local:
+        parts.append(screening.screen(base, local, SEEDS_SECOND_LOOK, workers=WORKERS, settings=SETTINGS))
+    if national:
+        parts.append(screening.screen(base.with_overrides({"national_budget_per_1000": 10.0}), national,
+                                      SEEDS_SECOND_LOOK, workers=WORKERS, settings=SETTINGS))
+    return pd.concat(parts, ignore_index=True)
 
 
 def test_every_policy_lever_is_covered():
@@ -89,11 +122,17 @@ changes so that one of them moves a measure, the test says so (XPASS fails) and 
 @pytest.mark.parametrize("lever", [
     pytest.param(lv.name, marks=pytest.mark.xfail(strict=True, reason=INERT[lv.name])) if lv.name in INERT
     else lv.name for lv in by_group("policy")])
-def test_no_policy_lever_is_inert(lever_table, lever):
-    table = screening.moved(lever_table[lever_table.lever == lever], threshold=0.10, alpha=ALPHA_INERT)
-    report = table[["measure", "low", "high", "rel_change", "p_wilcoxon", "moves"]].to_string(index=False)
+def test_no_policy_lever_is_inert(lever_table, second_look, lever):
+    columns = ["measure", "low", "high", "rel_change", "p_wilcoxon", "moves"]
+    first = _moves(lever_table[lever_table.lever == lever])
+    report = f"seeds {SEEDS[0]}-{SEEDS[-1]}:\n" + first[columns].to_string(index=False)
+    moves = first.moves.any()
+    if not moves:
+        both = _moves(second_look[second_look.lever == lever])
+        report += f"\nsecond look, seeds {SEEDS[0]}-{SEEDS_SECOND_LOOK[-1]}:\n" + both[columns].to_string(index=False)
+        moves = both.moves.any()
     print(f"\n{lever}\n{report}")
-    assert table.moves.any(), f"{lever} moves no headline measure by >= 10 % (Wilcoxon p < 0.05/8):\n{report}"
+    assert moves, f"{lever} moves no headline measure by >= 10 % (Wilcoxon p < 0.05/8):\n{report}"
 
 
 # ------------------------------------------------------------------ the two source directions
