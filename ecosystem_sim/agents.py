@@ -494,7 +494,9 @@ class Government(mesa.Agent):
         cap = {f.unique_id: max(1, len(f.staff)) - sum(row[1] > m.steps for row in f.subsidised) for f in firms}
         merit = s.allocation_by_merit
         score = np.array([f.capability * (1.0 + f.earned / s.wage) for f in firms])
-        w = (1.0 - merit) / len(firms) + merit * score / max(score.sum(), 1e-300)
+        # By merit, in proportion to the score; with no score anywhere, merit cannot rank them.
+        ranked = score / score.sum() if score.sum() > 0 else np.full(len(firms), 1.0 / len(firms))
+        w = (1.0 - merit) / len(firms) + merit * ranked
         order = m.rng.choice(len(firms), size=len(firms), replace=False, p=w / w.sum())
         expiry = m.steps + int(s.programme_length)
         for i in order:

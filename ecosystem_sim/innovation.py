@@ -150,7 +150,13 @@ def topic_weights(model: "EcosystemModel", programme: Programme) -> tuple[np.nda
     noise = model.rng.lognormal(0.0, programme.perception_noise, model.government.perceived_need.shape)
     officials = model.government.perceived_need * noise
     citizens = pop.community_mean(pop.need * (pop.activeness * pop.capacity)[:, None])
-    return officials / max(officials.sum(), 1e-300), citizens / max(citizens.sum(), 1e-300)
+    return _shares(officials), _shares(citizens)
+
+
+def _shares(w: np.ndarray) -> np.ndarray:
+    """``w`` normalised to sum 1; equal shares where nothing is weighed at all (no need seen)."""
+    total = w.sum()
+    return w / total if total > 0 else np.full(w.shape, 1.0 / w.size)
 
 
 def need_served(model: "EcosystemModel", community: int, domain: int) -> int:
@@ -223,10 +229,11 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
         homes = np.array([o.community for o in applicants])
         for cell, voiced in zip(shortlist, shortlist_by_citizens):
             community, domain = divmod(int(cell), N_DOMAINS)
-            n_prop = min(int(rng.poisson(s.proposals_per_issue)), len(applicants))
+            affinity = cap * (1.0 + s.domain_affinity * (doms == domain)) * (1.0 + s.place_affinity * (homes == community))
+            # Organisations with no capability at all do not propose.
+            n_prop = min(int(rng.poisson(s.proposals_per_issue)), int(np.count_nonzero(affinity)))
             if n_prop == 0:
                 continue
-            affinity = cap * (1.0 + s.domain_affinity * (doms == domain)) * (1.0 + s.place_affinity * (homes == community))
             picks = rng.choice(len(applicants), size=n_prop, replace=False, p=affinity / affinity.sum())
             funnel["proposals"] += n_prop
             # 4. A living lab where an intermediary has room: residents and officials pick the
@@ -356,7 +363,9 @@ def start_project(model: "EcosystemModel", c: dict, lead: "Organisation", grant:
             others = np.delete(others, position[id(lead)])
         if others.size and n_match:
             aff = caps[others] * (1.0 + s.domain_affinity * (doms[others] == domain))
-            picks = rng.choice(others.size, size=min(n_match, others.size), replace=False, p=aff / aff.sum())
+            n_match = min(n_match, int(np.count_nonzero(aff)))  # no partner without any capability
+        if others.size and n_match:
+            picks = rng.choice(others.size, size=n_match, replace=False, p=aff / aff.sum())
             partners = [orgs[others[i]] for i in picks] + [broker]
     for p in partners:
         model.link(lead, p)

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from .levers import BUDGET_SHARES, DOMAINS, LEVERS, ORG_KINDS, defaults
+from .levers import BUDGET_SHARES, DOMAINS, FIRM_KINDS, FOUNDED_KINDS, LEVERS, ORG_KINDS, defaults
 
 SECTIONS = ("policy", "region", "behaviour")
 TOP_KEYS = ("name", "description", "inherits", "mix", "shocks", *SECTIONS)
@@ -378,6 +378,9 @@ def _build(name: str, params: dict[str, float], shocks: tuple[Shock, ...], descr
         raise ScenarioError(where, "name", name, problem)
     if sum(params[k] for k in BUDGET_SHARES) <= 0:
         raise ScenarioError(where, "policy.share_*", 0, "at least one budget share must be above 0")
+    for group, prefix, kinds in (("region", "mix_", FIRM_KINDS), ("behaviour", "founded_", FOUNDED_KINDS)):
+        if sum(params[prefix + k] for k in kinds) <= 0:
+            raise ScenarioError(where, f"{group}.{prefix}*", 0, f"at least one {prefix}* weight must be above 0")
     for i, shock in enumerate(shocks):
         if shock.step >= params["steps"]:
             raise ScenarioError(where, f"shocks[{i}].step", shock.step,

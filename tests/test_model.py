@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from ecosystem_sim import EcosystemModel, load_scenario, run_one
 from ecosystem_sim.agents import SOCIAL_ECONOMY, Citizen, Firm
-from ecosystem_sim.levers import DOMAINS, LEVERS, ORG_KINDS, by_group
+from ecosystem_sim.levers import DOMAINS, FOUNDED_KINDS, LEVERS, ORG_KINDS, by_group
 from ecosystem_sim.measures import MEASURES
 from ecosystem_sim.population import ECOSYSTEM, MAINSTREAM, UNEMPLOYED
 from ecosystem_sim.scenario import SHOCK_KINDS, default_scenario
@@ -53,6 +53,8 @@ def scenarios(draw):
     levers = {**draw(BEHAVIOUR), **draw(POLICY)}
     if sum(levers[k] for k in levers if k.startswith("share_")) <= 0:
         levers["share_project_funding"] = 0.3
+    if all(levers.get(f"founded_{k}", 1.0) <= 0 for k in FOUNDED_KINDS):  # refused by validation
+        levers["founded_cooperative"] = 0.5
     n = draw(st.integers(300, 1500))
     per_community = draw(st.integers(50, n // 2))
     steps = draw(st.integers(24, 60))

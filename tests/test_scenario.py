@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ecosystem_sim.levers import BUDGET_SHARES, LEVERS
+from ecosystem_sim.levers import BUDGET_SHARES, FIRM_KINDS, FOUNDED_KINDS, LEVERS
 from ecosystem_sim.scenario import (
     Scenario,
     ScenarioError,
@@ -232,6 +232,10 @@ BAD = {
     "shocks_not_array": ("shocks = 3\n", "shocks", "3", "must be an array of tables"),
     "no_budget": ("[policy]\n" + "".join(f"{k} = 0\n" for k in BUDGET_SHARES), "policy.share_*", "0",
                   "at least one budget share must be above 0"),
+    "no_firm_kinds": ("[region]\n" + "".join(f"mix_{k} = 0\n" for k in FIRM_KINDS), "region.mix_*", "0",
+                      "at least one mix_* weight must be above 0"),
+    "no_founded_kinds": ("[behaviour]\n" + "".join(f"founded_{k} = 0\n" for k in FOUNDED_KINDS), "behaviour.founded_*",
+                         "0", "at least one founded_* weight must be above 0"),
     "name_not_string": ("name = 3\n", "name", "3", "must be a string"),
     "inherits_not_string": ("inherits = 3\n", "inherits", "3", "must be a path"),
 }
