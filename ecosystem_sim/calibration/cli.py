@@ -70,7 +70,7 @@ def register(subparsers) -> None:
     if "sweep" in subparsers.choices:
         sweep_parser = subparsers.choices["sweep"]
         plain = sweep_parser.get_default("func")
-        sweep_parser.set_defaults(func=lambda args: cmd_sweep_posterior(args) if args.posterior else plain(args))
+        sweep_parser.set_defaults(func=lambda args: cmd_sweep_posterior(args, plain) if args.posterior else plain(args))
 
 
 def cmd_calibrate(args) -> int:
@@ -127,46 +127,38 @@ def cmd_robustness(args) -> int:
     return 0
 
 
-def cmd_sweep_posterior(args) -> int:
-    """``ecosim sweep --posterior DIR``: each run's behaviour levers drawn from the posterior by its seed."""
-    import hashlib
-
-    from ..experiments.design import build_design
-    from ..experiments.runner import SweepError, sweep
-    from ..experiments.spec import load_experiment
-    from ..experiments.store import DesignMismatch
+def cmd_sweep_posterior(args, plain) -> int:
+    """``ecosim sweep --posterior DIR``: each run's behaviour levers drawn from the posterior by its
+    seed; levers the experiment sets (varied, or fixed in ``[overrides]``) keep its values. The
+    posterior is read first: a bad one is one line, exit 2, nothing written."""
     from .posterior import load_posterior
 
     posterior = load_posterior(args.posterior)
-    exp = load_experiment(args.experiment)
-    design = build_design(exp)
-    # A store of draws from one posterior must not be continued with another (or with none).
-    design.hash = hashlib.sha256(f"{design.hash}+posterior:{posterior.digest}".encode()).hexdigest()
-    try:
-        counts = sweep(design, Path(args.out), workers=args.workers, scheduler=args.scheduler,
-                       progress=not args.quiet, retry_failed=args.retry_failed, evaluate=PosteriorEvaluate(posterior))
-    except (DesignMismatch, SweepError) as err:
-        raise _usage(str(err)) from None
-    print(f"{exp.name}: {counts['total']} runs, behaviour levers from {posterior.source}; {counts['already']} already "
-          f"stored, {counts['ran']} run now ({counts['failed']} failed) in {counts['seconds']:.1f} s -> "
-          f"{args.out}/results.sqlite")
-    print(f"next: ecosim analyze {args.out}")
-    return 0
+
+    def evaluate_for(exp) -> PosteriorEvaluate:
+        return PosteriorEvaluate(posterior, keep={f.name for f in exp.factors} | set(exp.overrides))
+
+    draws = {"posterior": posterior.source, "digest": posterior.digest, "levers": posterior.names,
+             "description": posterior.description}
+    return plain(args, evaluate_for=evaluate_for, parameter_draws=draws)
 
 
 class PosteriorEvaluate:
     """A sweep's evaluate function: the design point's scenario with behaviour levers drawn for the
-    run's seed, then the usual model evaluation; the draw is kept in the run's summary."""
+    run's seed, then the usual model evaluation; the levers drawn are kept in the run's summary
+    (``posterior_draw``). Levers in ``keep`` (set by the experiment) are not drawn."""
 
-    def __init__(self, posterior):
+    def __init__(self, posterior, keep=frozenset()):
         self.posterior = posterior
+        self.keep = frozenset(keep)
 
     def __call__(self, task: dict) -> dict:
         from ..experiments.runner import evaluate_model
+        from ..levers import LEVERS
 
-        draw = self.posterior.draw(task["seed"])
+        draw = {k: v for k, v in self.posterior.draw(task["seed"]).items() if k not in self.keep}
         scenario = dict(task["scenario"])
-        scenario["params"] = {**scenario["params"], **draw}
+        scenario["params"] = {**scenario["params"], **{k: int(v) if LEVERS[k].integer else v for k, v in draw.items()}}
         out = evaluate_model({**task, "scenario": scenario})
         out["summary"]["posterior_draw"] = draw
         return out

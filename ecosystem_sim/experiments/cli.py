@@ -48,7 +48,10 @@ def register(subparsers) -> None:
     a.set_defaults(func=cmd_analyze)
 
 
-def cmd_sweep(args) -> int:
+def cmd_sweep(args, evaluate_for=None, parameter_draws: dict | None = None) -> int:
+    """``ecosim sweep``. ``evaluate_for(experiment)`` (optional) gives the function each run
+    evaluates instead of the model alone, and ``parameter_draws`` says what it draws (see
+    :func:`.runner.sweep`); ``--posterior`` of the calibration layer uses both."""
     import sqlite3
 
     from .design import budget, count_points
@@ -61,7 +64,8 @@ def cmd_sweep(args) -> int:
     try:
         counts = sweep(exp, Path(args.out), workers=args.workers, scheduler=args.scheduler,
                        progress=not args.quiet, retry_failed=args.retry_failed, overwrite=args.overwrite,
-                       max_runs=args.max_runs)
+                       max_runs=args.max_runs, evaluate=evaluate_for(exp) if evaluate_for else None,
+                       parameter_draws=parameter_draws)
     except (DesignMismatch, SweepError, StoreError) as err:
         raise usage_error(str(err)) from None
     except sqlite3.OperationalError as err:
@@ -71,6 +75,8 @@ def cmd_sweep(args) -> int:
         return 1
     if counts.get("extended") is not None:
         print(f"{exp.name}: extends the design stored in {args.out} ({counts['extended']} stored runs kept)")
+    if parameter_draws is not None:
+        print(f"{exp.name}: {parameter_draws.get('description', 'parameters drawn per run')}")
     print(f"{exp.name}: {counts['total']} runs in {count_points(exp)} design points; "
           f"{counts['already']} already stored, {counts['ran']} run now ({counts['failed']} failed) "
           f"in {counts['seconds']:.1f} s -> {args.out}/results.sqlite")

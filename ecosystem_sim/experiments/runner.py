@@ -122,7 +122,7 @@ _mp_context = guards.mp_context
 def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, scheduler: str | None = None,
           executor: Executor | None = None, progress: bool = True, retry_failed: bool = False,
           evaluate: Callable[[dict], dict] | None = None, max_in_flight: int | None = None,
-          overwrite: bool = False, max_runs: int | None = None) -> dict:
+          overwrite: bool = False, max_runs: int | None = None, parameter_draws: dict | None = None) -> dict:
     """Run every run of the design that ``out/results.sqlite`` does not hold yet.
 
     Args:
@@ -136,6 +136,10 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
             for process executors); used for Ishigami checks of the pipeline.
         overwrite: use a non-empty ``out`` that is not an earlier sweep's folder.
         max_runs: the run-count limit (default ``ECOSIM_MAX_RUNS`` or 100,000).
+        parameter_draws: what ``evaluate`` draws per run besides the design (plain JSON data, e.g. a
+            calibration posterior's file, digest and levers). Its ``digest`` (or, without one, all
+            of it) is folded into the design hash and the experiment identity, so a store is never
+            continued with other draws (or none); all of it is recorded in the store's provenance.
     Returns counts: ``total``, ``already``, ``ran``, ``failed`` (this session), ``seconds``,
     ``first_error`` (of this session's failed runs, or None) and ``extended`` (stored runs carried
     into a design that extends the stored one, else None).
@@ -153,12 +157,15 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
         check_store(db, allow_empty=True)   # a damaged or foreign store: say so, and touch nothing
     guards.prepare_output(out, "sweep", overwrite=overwrite, recognise=is_store)
     design = experiment if isinstance(experiment, Design) else build_design(experiment, max_runs=max_runs)
+    if parameter_draws is not None:
+        design = _with_parameter_draws(design, parameter_draws)
     made = guards._make_parents(out)
     try:
         with guards.folder_lock(out, "sweep"):
             if guards.read_marker(out) is None:
                 guards.write_marker(out, "sweep", [guards.MARKER])
-            return _sweep(design, out, workers, scheduler, executor, progress, retry_failed, evaluate, max_in_flight)
+            return _sweep(design, out, workers, scheduler, executor, progress, retry_failed, evaluate, max_in_flight,
+                          parameter_draws)
     except BaseException:
         # a sweep that stored nothing leaves no folder behind
         for p in reversed(made):
@@ -170,12 +177,26 @@ def sweep(experiment: Experiment | Design, out: str | Path, workers: int = 1, sc
         raise
 
 
-def _sweep(design, out, workers, scheduler, executor, progress, retry_failed, evaluate, max_in_flight) -> dict:
+def _with_parameter_draws(design: Design, parameter_draws: dict) -> Design:
+    """``design`` with hash and identity that also name how runs draw their parameters."""
+    import dataclasses
+    import hashlib
+    import json
+
+    tag = parameter_draws.get("digest") or json.dumps(parameter_draws, sort_keys=True)
+    salted = lambda h: hashlib.sha256(f"{h}+draws:{tag}".encode()).hexdigest()  # noqa: E731
+    return dataclasses.replace(design, hash=salted(design.hash), identity=salted(design.identity))
+
+
+def _sweep(design, out, workers, scheduler, executor, progress, retry_failed, evaluate, max_in_flight,
+           parameter_draws=None) -> dict:
     from tqdm.auto import tqdm
 
     from ..run import provenance
 
     prov = provenance()
+    if parameter_draws is not None:
+        prov = {**prov, "parameter_draws": parameter_draws}
     t_start = time.perf_counter()
     failed = ran = 0
     first_error = None
