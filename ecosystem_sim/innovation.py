@@ -124,6 +124,7 @@ class Team:
     participants: np.ndarray
     attempt: int
     calls_missed: int = 0  # calls since its failure that did not fund it
+    voiced: bool = False   # residents raised its issue (they keep taking part in the retry)
 
 
 # ------------------------------------------------------------------------ topics
@@ -222,7 +223,7 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
             funnel["labs"] += 1
         candidates.append(dict(lead=t.lead, partners=t.partners, domain=t.domain, community=t.community,
                                participants=t.participants, attempt=t.attempt + 1, lab=lab,
-                               others=[t.lead], voiced=False, team=t))
+                               others=[t.lead], voiced=t.voiced, team=t))
     if applicants:
         cap = np.array([o.capability for o in applicants])
         doms = np.array([o.domain for o in applicants])
@@ -509,7 +510,8 @@ def fail(model: "EcosystemModel", p: Project) -> None:
     p.lead.cash += refund
     if model.rng.random() < s.safety_net:
         p.lead.capability = min(1.0, p.lead.capability + s.learning_failure)
-        model.waiting_teams.append(Team(p.lead, p.partners, p.domain, p.community, p.participants, p.attempt))
+        model.waiting_teams.append(Team(p.lead, p.partners, p.domain, p.community, p.participants, p.attempt,
+                                        voiced=p.voiced))
         model.counters["teams_kept"] += 1
     else:
         disband(model, p.participants)

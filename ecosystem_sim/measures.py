@@ -66,7 +66,7 @@ MEASURES: dict[str, str] = {
     "revenue_ecosystem": "M KRW: earned this month by social-economy firms and non-profits (sales, procurement, market)",
     **{f"funnel_{k}": f"call funnel this month: {k} (001 talk 2)" for k in FUNNEL_STAGES},
     "adopters_rd_only": "citizen-domain pairs using a solution developed without follow-up money",
-    "teams_waiting": "teams kept by the safety net, waiting for the next call",
+    "teams_waiting": "teams kept by the safety net, waiting for a call that funds them",
     "loans_outstanding": "M KRW: owed to the social fund",
     "economy": "economic conditions (1 = normal)",
 }

@@ -244,6 +244,22 @@ def test_kept_teams_come_back_to_the_next_call_with_one_more_attempt(granted):
     assert m.funnel["issues"] == 1 and m.funnel["funded"] == 1
 
 
+@pytest.mark.parametrize("voiced", [True, False])
+def test_a_kept_team_keeps_whether_residents_raised_its_issue(granted, voiced):
+    """The residents who raised an issue stay with its team through a failure and the retry
+    (001 talk 2: residents across the whole cycle), so the retried project is still theirs."""
+    m = small_model(seed=7, issues_per_10000=0.0, allocation_by_merit=1.0, safety_net=1.0)
+    lead = a_firm(m)
+    p = hand_project(m, lead, domain=2)
+    p.voiced = voiced
+    innovation.fail(m, p)
+    (team,) = m.waiting_teams
+    m.government.project_account = 10 * innovation.plan_cost(m, lead.community)
+    innovation.call_for_projects(m, local(m))
+    (c, who, _), = granted
+    assert who is lead and c["voiced"] is voiced
+
+
 @pytest.mark.parametrize("account", [0.0, 0.5])  # empty, or less than the team's plan (merit funds whole plans)
 @pytest.mark.parametrize("patience", [0, 2])
 def test_a_kept_team_passed_over_waits_for_later_calls_then_disbands(granted, patience, account):
