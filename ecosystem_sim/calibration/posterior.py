@@ -25,8 +25,10 @@ POSTERIOR_STREAM = 7_000_002
 class Posterior:
     """Weighted particles of behaviour levers; :meth:`draw` picks one set deterministically."""
 
-    def __init__(self, particles: pd.DataFrame, weights: np.ndarray, source: str = "<posterior>"):
+    def __init__(self, particles: pd.DataFrame, weights: np.ndarray, source: str = "<posterior>",
+                 keep: frozenset[str] = frozenset()):
         self.names = list(particles.columns)
+        self.keep = frozenset(keep)  # levers the user set on the command line: never drawn
         self.values = particles.to_numpy(dtype=float)
         w = np.asarray(weights, dtype=float)
         self.weights = w / w.sum()
@@ -42,8 +44,8 @@ class Posterior:
         return {n: (float(round(v)) if LEVERS[n].integer else float(v)) for n, v in zip(self.names, self.values[i])}
 
     def __call__(self, scenario: Scenario, seed: int) -> Scenario:
-        """``scenario`` with behaviour levers drawn for ``seed``."""
-        draw = self.draw(seed)
+        """``scenario`` with behaviour levers drawn for ``seed`` (except those in ``keep``)."""
+        draw = {k: v for k, v in self.draw(seed).items() if k not in self.keep}
         return scenario.with_overrides({k: int(v) if LEVERS[k].integer else v for k, v in draw.items()},
                                        where=self.source)
 

@@ -71,3 +71,16 @@ def test_run_with_posterior_records_the_drawn_levers(tmp_path, capsys):
     assert summary["scenario"]["params"]["capacity_gain"] == 0.42
     assert main(["run", str(scen), "--out", str(tmp_path / "bad"), "--posterior", str(tmp_path)]) == 2
     assert "no posterior.csv" in capsys.readouterr().err
+
+
+def test_a_lever_set_on_the_command_line_wins_over_the_posterior_draw(tmp_path):
+    """`--set capacity_gain=0.2 --posterior DIR`: the user's value is run; the other levers of
+    the posterior are still drawn (the same rule as `sweep --posterior` for an experiment's levers)."""
+    folder = write_posterior(tmp_path / "p", gains=(0.42,), weights=(1.0,))
+    scen = tmp_path / "s.toml"
+    scen.write_text('name = "s"\n[region]\nn_citizens = 300\ncitizens_per_community = 100\nsteps = 6\n')
+    out = tmp_path / "run"
+    assert main(["run", str(scen), "--seed", "3", "--out", str(out), "--posterior", str(folder),
+                 "--set", "capacity_gain=0.2"]) == 0
+    params = json.loads((out / "summary.json").read_text())["scenario"]["params"]
+    assert params["capacity_gain"] == 0.2 and params["dev_months"] == 4
