@@ -5,7 +5,13 @@ Seeds come from one ``numpy.random.SeedSequence(root_seed)``: replicate *i* of e
 scenario uses the same seed (common random numbers), so differences between scenarios
 are not differences of luck, and results do not depend on the number of workers.
 Each finished run is written to ``DIR/runs/`` at once; running the same command again
-reuses them, so an interrupted comparison loses nothing.
+reuses them, so an interrupted comparison loses nothing. A run's file name holds a hash of its
+scenario, seed, months and the model fingerprint (:func:`run_key`), and the tables read exactly
+the runs of the current job by those names: runs made by another model (the package upgraded or
+edited) are not found, so they are run again and never mixed in. Their files are left in
+``DIR/runs/`` (they may be another job's runs: other scenarios, seeds or replicates): the report
+says which model fingerprint made the runs it uses and how many kept runs it did not use; delete
+``DIR/runs/`` by hand, or use a new ``DIR``, to drop them.
 
 ``DIR`` must be new, empty or an earlier comparison's folder (marker ``.ecosim-output.json``),
 unless ``overwrite``; it is locked while the comparison runs (a second one refuses). The tables,
@@ -25,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import guards
+from . import fingerprint, guards
 from .run import provenance, run_one
 from .scenario import Scenario, from_dict
 
@@ -39,7 +45,10 @@ def seeds_for(root_seed: int, replicates: int) -> list[int]:
 
 
 def run_key(scenario: Scenario, seed: int, steps: int) -> str:
-    blob = json.dumps({"s": scenario.to_dict(), "seed": seed, "steps": steps}, sort_keys=True)
+    """Name of a kept run in ``DIR/runs/``: a hash of the scenario (every lever value), seed, months
+    and the model fingerprint, so runs of another model (package upgraded or edited) are not found."""
+    blob = json.dumps({"s": scenario.to_dict(), "seed": seed, "steps": steps,
+                       "model": fingerprint.model_fingerprint()}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -220,8 +229,12 @@ def _tables(scenarios, jobs, seeds, out: Path, root_seed: int, varied: str | Non
     runs.to_csv(out / "runs.csv", index=False)
     shocks = scenarios[0].shocks
     figs["comparison"] = band_figure(runs, KEY_MEASURES, out / "comparison.png", " vs ".join(names), shocks)
+    used = {stem.name for *_, stem in jobs}
+    unused = sum(1 for f in (jobs[0][4].parent.glob("*.json") if jobs else ()) if f.stem not in used)
+    prov = provenance()
     manifest = {"scenarios": [sc.to_dict() for sc in scenarios], "root_seed": root_seed, "seeds": seeds,
-                "replicates": len(seeds), "parameter_draws": varied, "provenance": provenance()}
+                "replicates": len(seeds), "parameter_draws": varied, "provenance": prov,
+                "runs_made_by_model": fingerprint.model_fingerprint(), "kept_runs_not_used": unused}
     (out / "summary.json").write_text(json.dumps(manifest, indent=1))
     _report(out, names, final, resilience, diff_table, manifest, figs)
     return {"runs": runs, "final": final, "resilience": resilience, "diffusion": diff_table}
@@ -258,5 +271,9 @@ def _report(out: Path, names, final: pd.DataFrame, resilience: pd.DataFrame, dif
     p = manifest["provenance"]
     lines += ["", "## Provenance", "", f"- ecosystem_sim {p['versions']['ecosystem_sim']}, commit {p['commit']}",
               f"- mesa {p['versions']['mesa']}, numpy {p['versions']['numpy']}, Python {p['python']}",
+              f"- model fingerprint {manifest['runs_made_by_model']}: every run of this report was made by this model "
+              "(runs of another model are not reused)"
+              + (f"; runs/ also keeps {manifest['kept_runs_not_used']} runs not used here (other scenarios, "
+                 "seeds, months or model)" if manifest.get("kept_runs_not_used") else ""),
               f"- seeds: {manifest['seeds']}"]
     write_reports("\n".join(lines) + "\n", out, f"Comparison: {' vs '.join(names)}")

@@ -100,7 +100,10 @@ def _num(v):
 
 
 def provenance() -> dict:
-    """Package versions, git commit (if run from a checkout) and platform."""
+    """Package versions, git commit (if run from a checkout), platform and ``model_fingerprint``
+    (:func:`~ecosystem_sim.fingerprint.model_fingerprint`: which model made the runs)."""
+    from . import fingerprint
+
     commit = "unknown"
     root = Path(__file__).resolve().parent.parent
     try:
@@ -118,4 +121,5 @@ def provenance() -> dict:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = "unknown"
-    return {"versions": versions, "commit": commit, "python": platform.python_version()}
+    return {"versions": versions, "commit": commit, "python": platform.python_version(),
+            "model_fingerprint": fingerprint.model_fingerprint()}

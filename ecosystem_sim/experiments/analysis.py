@@ -637,7 +637,9 @@ def _report(res: Results, tables: dict, made: dict, prim_text: str, folder: Path
     versions = prov.get("versions", {})
     lines += ["## Provenance", "",
               f"- experiment file `{m['experiment_path']}` (text stored in the manifest), created {m['created_utc']}",
-              f"- design hash `{m['design_hash']}`",
+              f"- design hash `{m['design_hash']}`"
+              + (f"; model fingerprint `{m['model_fingerprint']}` (every run was made by this model)"
+                 if m.get("model_fingerprint") else ""),
               f"- ecosystem_sim {versions.get('ecosystem_sim', '?')}, commit `{prov.get('commit', '?')}`; "
               + ", ".join(f"{k} {v}" for k, v in versions.items() if k != "ecosystem_sim")
               + f"; Python {prov.get('python', '?')}",

@@ -46,10 +46,13 @@ def _quiet_provenance() -> None:
     global _PROVENANCE_PATCHED
     if _PROVENANCE_PATCHED:
         return
+    from .. import fingerprint
     from .. import run as run_mod
 
     cached = run_mod.provenance()
-    run_mod.provenance = lambda: cached
+    # the fingerprint is looked up on every call (it is cached where it is defined), so a run
+    # always records the model that made it, even in a process that swept before
+    run_mod.provenance = lambda: {**cached, "model_fingerprint": fingerprint.model_fingerprint()}
     _PROVENANCE_PATCHED = True
 
 

@@ -58,7 +58,12 @@ def final_means(task: tuple[dict, int]) -> dict[str, float]:
 
 
 def _task_key(task: tuple[dict, int]) -> str:
-    return hashlib.sha256(json.dumps(task, sort_keys=True).encode()).hexdigest()[:32]
+    """Name of a cached run: a hash of the scenario (every lever value), the seed and the model
+    fingerprint, so a run of another model (package upgraded or edited) is not found again."""
+    from .. import fingerprint
+
+    blob = json.dumps({"task": task, "model": fingerprint.model_fingerprint()}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
 def _run_all(tasks: list[tuple[dict, int]], workers: int, progress: bool = False,
@@ -67,8 +72,10 @@ def _run_all(tasks: list[tuple[dict, int]], workers: int, progress: bool = False
     (:func:`~ecosystem_sim.guards.cap_workers`). Results do not depend on the number of workers.
 
     With ``cache`` (a folder), each finished run is kept there as one JSON file named by a hash
-    of its scenario and seed, and runs already there are not run again: an interrupted job
-    loses nothing (floats round-trip exactly through JSON)."""
+    of its scenario, seed and the model fingerprint (:func:`_task_key`), and runs already there
+    are not run again: an interrupted job loses nothing (floats round-trip exactly through JSON),
+    and a run of another model is never reused (it is not found; the cache is removed when the
+    job completes)."""
     from tqdm.auto import tqdm
 
     done: dict[int, dict[str, float]] = {}
@@ -296,6 +303,7 @@ def report(table: pd.DataFrame, a: Scenario, b: Scenario, manifest: dict) -> str
     p = manifest["provenance"]
     lines += ["## Provenance", "", f"- ecosystem_sim {p['versions']['ecosystem_sim']}, commit {p['commit']}",
               f"- mesa {p['versions']['mesa']}, numpy {p['versions']['numpy']}, Python {p['python']}",
+              f"- model fingerprint {p['model_fingerprint']} (every run here was made by this model)",
               f"- seeds: {manifest['seeds']}"]
     if manifest.get("command"):
         lines.append(f"- command: `{manifest['command']}`")

@@ -4,7 +4,7 @@ Tables (query them with ``sqlite3`` or ``pandas.read_sql``):
 
     manifest    one row: design hash, experiment identity, the design (JSON), the experiment
                 file's text and path, root seed, counts, kept measures, provenance (versions,
-                commit), creation time.
+                commit), creation time, model fingerprint (which model made the runs).
     points      one row per design point: point_id, regime, shock_case, label, grp, sample,
                 params_json and one ``param_<name>`` column per varied lever, scenario_json,
                 point_key (hash of the point's content, which with the replicate fixes the seed).
@@ -21,7 +21,11 @@ The manifest and the points are written first, in one transaction. Running a des
 experiment identity that contains every stored run (more replications, more lever values or shock
 cases) *extends* the store: in one transaction the stored points and runs are renumbered to their
 place in the new design (their seeds, and so their results, are those the new design would give
-them) and only the new runs are left to do. Anything else is refused. A run's rows in ``runs``,
+them) and only the new runs are left to do. Anything else is refused. A store is only resumed or
+extended by the model that wrote it: its manifest records the model fingerprint
+(:func:`ecosystem_sim.fingerprint.model_fingerprint`), and a store of another fingerprint (the
+package upgraded or edited since), or of none (written by an older version), is refused with
+:class:`ModelMismatch` before anything is written to it, so runs of two models are never mixed. A run's rows in ``runs``,
 ``timeseries``, ``resilience`` and ``diffusion`` are written in one transaction committed as
 soon as the run returns (by the parent process only), so killing the sweep at any moment
 leaves every table consistent; the missing runs are exactly the run_ids not in ``runs``.
@@ -34,6 +38,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from .. import fingerprint
 from ..measures import MEASURES
 from .design import Design
 
@@ -47,6 +52,10 @@ TABLES = ("manifest", "points", "runs", "timeseries", "resilience", "diffusion",
 
 class DesignMismatch(Exception):
     """The store holds a different design than the one asked for."""
+
+
+class ModelMismatch(DesignMismatch):
+    """The store's runs were made by another model (another model fingerprint, or none recorded)."""
 
 
 class StoreError(Exception):
@@ -130,7 +139,18 @@ class Store:
             except BaseException:
                 self.con.close()
                 raise
-        elif row["design_hash"] != design.hash:
+            return
+        model = fingerprint.model_fingerprint()
+        if row.get("model_fingerprint") != model:
+            self.con.close()
+            stored = row.get("model_fingerprint")
+            made_by = (f"was written by another model (fingerprint {stored}; this one is {model}: the package "
+                       "was upgraded or edited since)" if stored else
+                       f"was written by an older version of ecosim that did not record its model (this model's "
+                       f"fingerprint is {model})")
+            raise ModelMismatch(f"{self.path} {made_by}; its runs cannot be mixed with new ones: use a new --out "
+                                "folder, or delete the old one to start over")
+        if row["design_hash"] != design.hash:
             problem = self._extension_problem(row, design)
             if problem:
                 self.con.close()
@@ -231,7 +251,7 @@ class Store:
                 identity TEXT,
                 experiment_name TEXT, experiment_path TEXT, experiment_text TEXT, design_json TEXT NOT NULL,
                 root_seed INTEGER, n_points INTEGER, n_runs INTEGER, replications INTEGER, measures_json TEXT,
-                provenance_json TEXT, created_utc TEXT, format_version INTEGER)""")
+                provenance_json TEXT, created_utc TEXT, format_version INTEGER, model_fingerprint TEXT)""")
             con.execute(f"""CREATE TABLE points (point_id INTEGER PRIMARY KEY, regime TEXT, shock_case TEXT,
                 label TEXT, grp INTEGER, sample INTEGER, params_json TEXT, scenario_json TEXT, point_key TEXT{pcols})""")
             con.execute(f"""CREATE TABLE runs (run_id INTEGER PRIMARY KEY, point_id INTEGER NOT NULL
@@ -247,10 +267,10 @@ class Store:
                 {', '.join(c + ' REAL' for c in DIFF_COLS)}, PRIMARY KEY (run_id, domain)) WITHOUT ROWID""")
             con.execute("""CREATE TABLE sessions (session INTEGER PRIMARY KEY AUTOINCREMENT, started_utc TEXT,
                 workers INTEGER, scheduler TEXT, todo INTEGER, provenance_json TEXT)""")
-            con.execute("INSERT INTO manifest VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            con.execute("INSERT INTO manifest VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (design.hash, design.identity, exp.name, exp.source, exp.text, json.dumps(design.to_dict()), exp.seed,
                          len(design.points), len(design.runs), exp.replications, json.dumps(list(exp.measures)),
-                         json.dumps(provenance), _now(), 2))
+                         json.dumps(provenance), _now(), 3, fingerprint.model_fingerprint()))
             self._insert_points(design, params)
             con.execute("COMMIT")
         except BaseException:
