@@ -283,11 +283,7 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
         if each >= s.min_grant_share * min(c["plan"] for c in left):
             grants += [(c, o, min(each, c["plan"])) for c, o in applicants_left]
     # What no project start changes, built once for the call's projects (see partner_pool).
-    model.partner_pool = partner_pool(model) if grants else None
-    try:
-        _fund(model, programme, grants, funnel)
-    finally:
-        model.partner_pool = None
+    _fund(model, programme, grants, funnel, partner_pool(model) if grants else None)
     _wait_or_disband(model, candidates)
     model.record_funnel(funnel)
 
@@ -307,8 +303,8 @@ def _wait_or_disband(model: "EcosystemModel", candidates: list[dict]) -> None:
             model.waiting_teams.append(team)
 
 
-def _fund(model: "EcosystemModel", programme: Programme, grants: list, funnel: dict) -> None:
-    """Make a call's grants: match, pay and start each project."""
+def _fund(model: "EcosystemModel", programme: Programme, grants: list, funnel: dict, pool) -> None:
+    """Make a call's grants: match, pay and start each project (partners from ``pool``)."""
     gov = model.government
     for c, lead, grant in grants:
         match = programme.match_rate * grant
@@ -316,7 +312,7 @@ def _fund(model: "EcosystemModel", programme: Programme, grants: list, funnel: d
             continue  # the local government cannot match this national grant
         gov.project_account -= match
         setattr(gov, programme.account, getattr(gov, programme.account) - grant)
-        start_project(model, c, lead, grant + match, programme)
+        start_project(model, c, lead, grant + match, programme, pool)
         c["funded"] = True
         funnel["funded"] += 1
         model.funded_cells.add(c["community"] * N_DOMAINS + c["domain"])
@@ -342,10 +338,10 @@ def partner_pool(model: "EcosystemModel") -> tuple[list, np.ndarray, np.ndarray,
 
 
 def start_project(model: "EcosystemModel", c: dict, lead: "Organisation", grant: float,
-                  programme: Programme) -> None:
+                  programme: Programme, pool: tuple | None = None) -> None:
     """Form the team (an intermediary matches partners if it has staff) and start development.
-    Partners come from ``model.partner_pool`` while a call makes its grants, else from a fresh
-    :func:`partner_pool`."""
+    Partners come from ``pool`` (the call's :func:`partner_pool`, built once for all its grants),
+    else from a fresh one."""
     s = model.spec
     gov = model.government
     rng = model.rng
@@ -357,7 +353,6 @@ def start_project(model: "EcosystemModel", c: dict, lead: "Organisation", grant:
     if c["partners"] is None and broker is not None:
         # Matching: the intermediary brings partners that know the domain, as its staff allow.
         n_match = int(rng.poisson(s.partners_per_fte * broker.fte_for(community)))
-        pool = getattr(model, "partner_pool", None)
         orgs, caps, doms, position = pool if pool is not None else partner_pool(model)
         others = np.arange(len(orgs))
         if id(lead) in position:

@@ -73,7 +73,7 @@ def granted(monkeypatch):
     """Record every grant a call makes instead of starting the project: (proposal, lead, grant)."""
     calls = []
     monkeypatch.setattr(innovation, "start_project",
-                        lambda model, c, lead, grant, programme: calls.append((c, lead, grant)))
+                        lambda model, c, lead, grant, programme, pool=None: calls.append((c, lead, grant)))
     return calls
 
 
