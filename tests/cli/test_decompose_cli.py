@@ -12,6 +12,8 @@ import pandas as pd
 
 from ecosystem_sim.experiments.screening import HEADLINE
 
+from scenario_pairs import pair
+
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 TINY = ["--population", "300", "--steps", "24", "--replicates", "2", "--quiet"]
@@ -20,15 +22,6 @@ TINY = ["--population", "300", "--steps", "24", "--replicates", "2", "--quiet"]
 def ecosim(*args, cwd, env=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ecosystem_sim.cli", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300, env=env)
-
-
-def pair(tmp_path: Path) -> tuple[Path, Path]:
-    """Two small scenarios that differ in two policy levers (region of 300 citizens)."""
-    a = tmp_path / "a.toml"
-    b = tmp_path / "b.toml"
-    a.write_text(f'name = "a"\ninherits = "{SCENARIOS / "citizen_led.toml"}"\n\n[region]\ncitizens_per_community = 100\n')
-    b.write_text(f'name = "b"\ninherits = "{a}"\n\n[policy]\nshare_wage_subsidy = 0.5\nshare_education = 0.0\n')
-    return a, b
 
 
 def assert_refused(proc, *fragments):

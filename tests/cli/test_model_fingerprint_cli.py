@@ -15,6 +15,8 @@ import pytest
 from ecosystem_sim import cli, compare, fingerprint
 from ecosystem_sim.experiments import screening
 
+from scenario_pairs import pair
+
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 NEW_MODEL = "0123456789abcdef"
@@ -25,15 +27,6 @@ STALE = -7.0
 
 def main(argv) -> int:
     return cli.main([str(a) for a in argv])
-
-
-def pair(tmp_path: Path) -> tuple[Path, Path]:
-    """Two small scenarios (300 citizens) that differ in two policy levers."""
-    a = tmp_path / "a.toml"
-    b = tmp_path / "b.toml"
-    a.write_text(f'name = "a"\ninherits = "{SCENARIOS / "citizen_led.toml"}"\n\n[region]\ncitizens_per_community = 100\n')
-    b.write_text(f'name = "b"\ninherits = "{a}"\n\n[policy]\nshare_wage_subsidy = 0.5\nshare_education = 0.0\n')
-    return a, b
 
 
 def counting(monkeypatch, module, name, change=None) -> list:
