@@ -38,11 +38,13 @@ OUT_OF_REACH_WHY = {
     "revenue_per_budget": "firms' outside-market sales count as ecosystem revenue; the sources count only the "
                           "supported projects' sales",
     "residents_per_project": "the model counts every participant of an average month (labs, training, "
-                             "projects); Lambeth counts residents per project",
+                             "projects, topic votes); Lambeth counts residents per project",
+    "bass_p": "likely reason: in 60-month runs early adopters come from outreach that programme money buys "
+              "(follow-up, procurement), Bass's p; the published mean is for market products",
 }
 QUANTITY = {  # target name prefix -> quantity (targets_fit.csv does not carry the quantity)
     "budget_per_project": "budget_per_project", "revenue_per_krw": "revenue_per_budget",
-    "lambeth_residents_per_project": "residents_per_project",
+    "lambeth_residents_per_project": "residents_per_project", "bass_p": "bass_p",
 }
 
 

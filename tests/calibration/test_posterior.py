@@ -84,3 +84,12 @@ def test_a_lever_set_on_the_command_line_wins_over_the_posterior_draw(tmp_path):
                  "--set", "capacity_gain=0.2"]) == 0
     params = json.loads((out / "summary.json").read_text())["scenario"]["params"]
     assert params["capacity_gain"] == 0.2 and params["dev_months"] == 4
+
+
+def test_the_kept_short_calibration_is_a_usable_posterior():
+    """docs/data keeps the short calibration's posterior.csv so that `--posterior` and
+    `ecosim robustness` can be rerun from the repository: it loads, names only behaviour levers
+    within their ranges, and draws the same particle for the same seed."""
+    folder = Path(__file__).resolve().parents[2] / "docs" / "data" / "calibration-short-2026-11-30"
+    post = load_posterior(folder)
+    assert post.names and post.draw(11) == post.draw(11)

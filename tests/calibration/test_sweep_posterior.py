@@ -9,6 +9,7 @@ small generation), so the tests read what the calibration really writes, not a h
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -192,7 +193,7 @@ def test_levers_the_experiment_sets_are_not_drawn(posterior_dir, tmp_path):
     assert final["jobs_total"] == row.final_jobs_total
 
 
-@pytest.mark.parametrize("case", ["missing", "no_posterior", "short_calibration", "unknown_lever"])
+@pytest.mark.parametrize("case", ["missing", "no_posterior", "summary_tables_only", "unknown_lever"])
 def test_bad_posterior_one_line_exit_2_nothing_written(case, posterior_dir, tmp_path, capsys):
     if case == "missing":
         folder = tmp_path / "does-not-exist"
@@ -200,10 +201,12 @@ def test_bad_posterior_one_line_exit_2_nothing_written(case, posterior_dir, tmp_
         folder = tmp_path / "empty"
         folder.mkdir()
         (folder / "report.md").write_text("not a calibration\n")
-    elif case == "short_calibration":
-        # the kept report of the short calibration: no posterior.csv (only its summary tables)
-        folder = SHORT_CALIBRATION
-        assert (folder / "parameters.csv").is_file() and not (folder / "posterior.csv").exists()
+    elif case == "summary_tables_only":
+        # a calibration's summary tables (as kept in docs/data) without its posterior.csv
+        folder = tmp_path / "tables"
+        folder.mkdir()
+        for name in ("parameters.csv", "targets_fit.csv", "report.md"):
+            shutil.copy(SHORT_CALIBRATION / name, folder / name)
     else:
         folder = tmp_path / "renamed"
         folder.mkdir()
