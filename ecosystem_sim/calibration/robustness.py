@@ -86,13 +86,22 @@ def _prior_draw(box: list[dict], seed: int) -> dict[str, float]:
 
 
 def claims(draws: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
-    """One boolean column per claim: does ``b`` beat ``a`` in this draw?"""
+    """One column per claim: does ``b`` beat ``a`` in this draw? (True, False, or None where the
+    claim cannot be judged.)
+
+    A loss claim ("less X lost after a shock") is judged only in draws where both presets have
+    some X without the shock (its final level above 0, where the draw records that level): a
+    preset with nothing to lose loses nothing, and counting that as "lost less" would decide the
+    claim by the other preset's level, not by its resilience."""
     out = pd.DataFrame(index=draws.index)
     for m in LEVEL_CLAIMS:
         out[f"{m} higher"] = draws[f"{b}.{m}"] > draws[f"{a}.{m}"]
     for s in SHOCKS:
         for m in LOSS_MEASURES:
-            out[f"{s}: less {m} lost"] = draws[f"{b}.{s}.{m}"] < draws[f"{a}.{s}.{m}"]
+            holds = (draws[f"{b}.{s}.{m}"] < draws[f"{a}.{s}.{m}"]).astype(object)
+            if f"{a}.{m}" in draws and f"{b}.{m}" in draws:
+                holds[(draws[f"{a}.{m}"] <= 0) | (draws[f"{b}.{m}"] <= 0)] = None
+            out[f"{s}: less {m} lost"] = holds
     return out
 
 
@@ -103,11 +112,15 @@ def shares(draws: pd.DataFrame, holds: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for kind in ("posterior", "prior"):
         sel = draws.kind == kind
-        n = int(sel.sum())
-        if n == 0:
+        if not sel.any():
             continue
         for claim in holds.columns:
-            k = int(holds.loc[sel, claim].sum())
+            judged = holds.loc[sel, claim].dropna()  # draws where the claim can be judged
+            n, k = len(judged), int((judged == True).sum())  # noqa: E712 (object column)
+            if n == 0:
+                rows.append({"claim": claim, "draws_from": kind, "n": 0, "holds": 0, "share": float("nan"),
+                             "ci_low": float("nan"), "ci_high": float("nan")})
+                continue
             ci = binomtest(k, n).proportion_ci(confidence_level=0.95)
             rows.append({"claim": claim, "draws_from": kind, "n": n, "holds": k, "share": k / n,
                          "ci_low": float(ci.low), "ci_high": float(ci.high)})
@@ -175,9 +188,10 @@ def robustness(presets: list[Scenario], posterior: Posterior, out: Path, draws: 
     params = [c for c in table.columns if c.startswith("param.")]
     boxes = {}
     for claim in holds.columns:
-        fails = ~holds[claim].to_numpy()
+        judged = holds[claim].notna().to_numpy()
+        fails = (holds[claim][judged] == False).to_numpy(dtype=bool)  # noqa: E712 (object column)
         if 0 < fails.sum() < len(fails) and len(fails) >= 10:
-            res = prim(table[params].rename(columns=lambda c: c[6:]), fails)
+            res = prim(table.loc[judged, params].rename(columns=lambda c: c[6:]), fails)
             boxes[claim] = res.describe(outcome=f"failure of '{claim}'")
     sobol_file = out / "sobol_policy_behaviour.toml"
     steps = int(presets[0].steps)
@@ -200,7 +214,9 @@ def _report(out: Path, a: str, b: str, share: pd.DataFrame, boxes: dict, table: 
     lines = [f"# Robustness: does {b} beat {a} under parameter uncertainty?", "",
              f"Each draw: behaviour levers from the posterior ({posterior.source}) or from the prior box, both "
              "presets on the same seed; claims compare the two within a draw. Share of draws in which the claim "
-             "holds, with exact binomial (Clopper-Pearson) 95 % intervals.", "",
+             "holds, with exact binomial (Clopper-Pearson) 95 % intervals. A loss claim is judged only in the "
+             "draws where both presets have some of the measure without the shock (*n* counts those draws): a "
+             "preset with nothing to lose loses nothing.", "",
              share.to_markdown(index=False, floatfmt=".2f"), "", "## Where the claims fail (PRIM)", ""]
     if not boxes:
         lines.append("No claim fails in some draws and holds in others (or fewer than 10 draws): nothing to explain.")
