@@ -37,6 +37,12 @@ class Posterior:
         self.digest = hashlib.sha256(blob.encode()).hexdigest()[:16]
         self.description = f"behaviour levers drawn per replicate from the posterior in {source} ({self.digest})"
 
+    @property
+    def effective_size(self) -> float:
+        """Kish's effective sample size of the weighted particles, 1 / sum(w^2): about how many
+        distinct parameter sets the draws really come from."""
+        return float(1.0 / np.sum(self.weights ** 2))
+
     def draw(self, seed: int) -> dict[str, float]:
         """One particle's lever values, chosen by weight with a generator seeded by ``seed``."""
         rng = np.random.default_rng(np.random.SeedSequence([int(seed), POSTERIOR_STREAM]))

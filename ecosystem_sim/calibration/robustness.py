@@ -39,6 +39,8 @@ SHOCKS = {"budget_cut": {"kind": "budget_cut", "strength": 0.5},
           "keystone_loss": {"kind": "keystone_loss", "target": "intermediary"}}
 LOSS_MEASURES = ("jobs_total", "need_met_share")
 PRIOR_STREAM = 7_000_003
+MIN_EFFECTIVE_SIZE = 10.0
+"""Below this effective sample size the report warns that posterior draws are few distinct sets."""
 
 
 def _draw_task(task: dict) -> dict:
@@ -217,6 +219,11 @@ def _report(out: Path, a: str, b: str, share: pd.DataFrame, boxes: dict, table: 
              "holds, with exact binomial (Clopper-Pearson) 95 % intervals. A loss claim is judged only in the "
              "draws where both presets have some of the measure without the shock (*n* counts those draws): a "
              "preset with nothing to lose loses nothing.", "",
+             f"The posterior has {len(posterior.weights)} particles with an effective sample size (Kish) of "
+             f"{posterior.effective_size:.1f}"
+             + (": its draws come from few distinct parameter sets, so the posterior shares show mostly seed-to-seed "
+                "variation at those sets, not parameter uncertainty (a longer calibration spreads the weight)."
+                if posterior.effective_size < MIN_EFFECTIVE_SIZE else "."), "",
              share.to_markdown(index=False, floatfmt=".2f"), "", "## Where the claims fail (PRIM)", ""]
     if not boxes:
         lines.append("No claim fails in some draws and holds in others (or fewer than 10 draws): nothing to explain.")

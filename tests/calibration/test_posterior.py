@@ -93,3 +93,9 @@ def test_the_kept_short_calibration_is_a_usable_posterior():
     folder = Path(__file__).resolve().parents[2] / "docs" / "data" / "calibration-short-2026-11-30"
     post = load_posterior(folder)
     assert post.names and post.draw(11) == post.draw(11)
+
+
+def test_effective_size_counts_how_many_particles_carry_the_weight(tmp_path):
+    assert load_posterior(write_posterior(tmp_path / "even", weights=(1.0, 1.0, 1.0))).effective_size == pytest.approx(3.0)
+    assert load_posterior(write_posterior(tmp_path / "two", weights=(0.5, 0.0, 0.5))).effective_size == pytest.approx(2.0)
+    assert load_posterior(write_posterior(tmp_path / "one", weights=(1.0, 0.0, 0.0))).effective_size == pytest.approx(1.0)

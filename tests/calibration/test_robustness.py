@@ -30,7 +30,9 @@ def test_robustness_shares_and_resume(tmp_path):
     stamp = {p.name: p.stat().st_mtime_ns for p in (out / "draws").glob("*.json")}
     assert main(args) == 0                                       # second call: every draw reused
     assert {p.name: p.stat().st_mtime_ns for p in (out / "draws").glob("*.json")} == stamp
-    assert "Robustness" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "Robustness" in report
+    assert "effective sample size (Kish) of 2.0" in report and "few distinct parameter sets" in report
     from ecosystem_sim.experiments import load_experiment
     from ecosystem_sim.levers import by_group
 
