@@ -194,9 +194,16 @@ def write_report(cal: Calibration, out: Path, tables: dict, predictive: pd.DataF
         lines.append(f"- **{t.name}** = {t.observed:g} {t.unit} — `{t.quantity}({', '.join(f'{k}={v}' for k, v in t.args.items())})` "
                      f"in `{t.scenario}`; {t.error} error, tolerance {t.tolerance:g}. Source {t.source}: \"{t.passage}\""
                      + (f" {t.note}" if t.note else ""))
+    w = tables["posterior"]["weight"].to_numpy(dtype=float)
+    w = w / w.sum()
+    ess = float(1.0 / np.sum(w ** 2))
     lines += ["", "## Posterior of the behaviour levers", "",
               "Weighted quantiles of the final generation's particles; priors are uniform over the stated "
-              "range (log-uniform: uniform in log10).", ""]
+              "range (log-uniform: uniform in log10).", "",
+              f"Effective sample size (Kish, 1 / sum of squared weights): **{ess:.1f} of {len(w)} particles**; "
+              f"the heaviest particle carries {100 * w.max():.0f} % of the weight."
+              + (" The weight sits on a few particles: quantiles and draws from this posterior are close to one "
+                 "parameter set (run more generations or a larger population)." if ess < 0.1 * len(w) else ""), ""]
     lines.append(tables["parameters"].to_markdown(index=False, floatfmt=".4g"))
     lines += ["", "![marginals](marginals.png)", "", "![pairs](pairs.png)", "",
               "The posterior median is written as a scenario file: `calibrated.toml` (behaviour levers only).", "",

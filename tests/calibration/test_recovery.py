@@ -3,6 +3,7 @@ depend on the number of workers, and an interrupted calibration continues where 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -26,6 +27,10 @@ def test_planted_parameters_are_recovered_within_the_90_percent_interval(tmp_pat
               "predictive.png", "targets_fit.csv"):
         assert (out / f).is_file(), f
     assert "capacity_gain = " in (out / "calibrated.toml").read_text()
+    # The report states the posterior's effective sample size, worked out here from posterior.csv.
+    w = pd.read_csv(out / "posterior.csv")["weight"].to_numpy(dtype=float)
+    w = w / w.sum()
+    assert f"**{1.0 / np.sum(w ** 2):.1f} of {len(w)} particles**" in (out / "report.md").read_text()
 
 
 @pytest.mark.slow
