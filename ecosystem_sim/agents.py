@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from .innovation import shares_or_equal
 from .levers import DOMAINS
 from .population import ECOSYSTEM, UNEMPLOYED
 
@@ -495,8 +496,7 @@ class Government(mesa.Agent):
         merit = s.allocation_by_merit
         score = np.array([f.capability * (1.0 + f.earned / s.wage) for f in firms])
         # By merit, in proportion to the score; with no score anywhere, merit cannot rank them.
-        ranked = score / score.sum() if score.sum() > 0 else np.full(len(firms), 1.0 / len(firms))
-        w = (1.0 - merit) / len(firms) + merit * ranked
+        w = (1.0 - merit) / len(firms) + merit * shares_or_equal(score)
         order = m.rng.choice(len(firms), size=len(firms), replace=False, p=w / w.sum())
         expiry = m.steps + int(s.programme_length)
         for i in order:

@@ -247,11 +247,9 @@ def _posterior(args):
         return None
     from .calibration.posterior import load_posterior
 
-    posterior = load_posterior(folder)
     # A lever given with --set is the user's choice: it wins over the draw (as an experiment's
     # own levers do in `sweep --posterior`).
-    posterior.keep = frozenset(_parse_set(getattr(args, "set", None)))
-    return posterior
+    return load_posterior(folder).keeping(_parse_set(getattr(args, "set", None)))
 
 
 def cmd_levers(args) -> int:

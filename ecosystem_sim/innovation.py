@@ -151,10 +151,10 @@ def topic_weights(model: "EcosystemModel", programme: Programme) -> tuple[np.nda
     noise = model.rng.lognormal(0.0, programme.perception_noise, model.government.perceived_need.shape)
     officials = model.government.perceived_need * noise
     citizens = pop.community_mean(pop.need * (pop.activeness * pop.capacity)[:, None])
-    return _shares(officials), _shares(citizens)
+    return shares_or_equal(officials), shares_or_equal(citizens)
 
 
-def _shares(w: np.ndarray) -> np.ndarray:
+def shares_or_equal(w: np.ndarray) -> np.ndarray:
     """``w`` normalised to sum 1; equal shares where nothing is weighed at all (no need seen)."""
     total = w.sum()
     return w / total if total > 0 else np.full(w.shape, 1.0 / w.size)

@@ -136,7 +136,7 @@ def cmd_sweep_posterior(args, plain) -> int:
     posterior = load_posterior(args.posterior)
 
     def evaluate_for(exp) -> PosteriorEvaluate:
-        return PosteriorEvaluate(posterior, keep={f.name for f in exp.factors} | set(exp.overrides))
+        return PosteriorEvaluate(posterior.keeping({f.name for f in exp.factors} | set(exp.overrides)))
 
     draws = {"posterior": posterior.source, "digest": posterior.digest, "levers": posterior.names,
              "description": posterior.description}
@@ -146,17 +146,16 @@ def cmd_sweep_posterior(args, plain) -> int:
 class PosteriorEvaluate:
     """A sweep's evaluate function: the design point's scenario with behaviour levers drawn for the
     run's seed, then the usual model evaluation; the levers drawn are kept in the run's summary
-    (``posterior_draw``). Levers in ``keep`` (set by the experiment) are not drawn."""
+    (``posterior_draw``). Levers the posterior keeps (set by the experiment) are not drawn."""
 
-    def __init__(self, posterior, keep=frozenset()):
+    def __init__(self, posterior):
         self.posterior = posterior
-        self.keep = frozenset(keep)
 
     def __call__(self, task: dict) -> dict:
         from ..experiments.runner import evaluate_model
         from ..levers import LEVERS
 
-        draw = {k: v for k, v in self.posterior.draw(task["seed"]).items() if k not in self.keep}
+        draw = self.posterior.drawn(task["seed"])
         scenario = dict(task["scenario"])
         scenario["params"] = {**scenario["params"], **{k: int(v) if LEVERS[k].integer else v for k, v in draw.items()}}
         out = evaluate_model({**task, "scenario": scenario})

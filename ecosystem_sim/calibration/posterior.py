@@ -9,6 +9,7 @@ behaviour levers (common random numbers), and results do not depend on the numbe
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from pathlib import Path
 
@@ -28,7 +29,7 @@ class Posterior:
     def __init__(self, particles: pd.DataFrame, weights: np.ndarray, source: str = "<posterior>",
                  keep: frozenset[str] = frozenset()):
         self.names = list(particles.columns)
-        self.keep = frozenset(keep)  # levers the user set on the command line: never drawn
+        self.keep = frozenset(keep)  # levers the user or the experiment sets: never drawn
         self.values = particles.to_numpy(dtype=float)
         w = np.asarray(weights, dtype=float)
         self.weights = w / w.sum()
@@ -49,9 +50,19 @@ class Posterior:
         i = int(rng.choice(len(self.weights), p=self.weights))
         return {n: (float(round(v)) if LEVERS[n].integer else float(v)) for n, v in zip(self.names, self.values[i])}
 
+    def keeping(self, keep) -> "Posterior":
+        """This posterior, never drawing the levers in ``keep`` (their values are the user's)."""
+        other = copy.copy(self)
+        other.keep = frozenset(keep)
+        return other
+
+    def drawn(self, seed: int) -> dict[str, float]:
+        """The levers :meth:`draw` gives for ``seed``, except those in ``keep``."""
+        return {k: v for k, v in self.draw(seed).items() if k not in self.keep}
+
     def __call__(self, scenario: Scenario, seed: int) -> Scenario:
         """``scenario`` with behaviour levers drawn for ``seed`` (except those in ``keep``)."""
-        draw = {k: v for k, v in self.draw(seed).items() if k not in self.keep}
+        draw = self.drawn(seed)
         return scenario.with_overrides({k: int(v) if LEVERS[k].integer else v for k, v in draw.items()},
                                        where=self.source)
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from ecosystem_sim.experiments.screening import HEADLINE
 
@@ -84,19 +85,12 @@ def test_missing_scenario_file(tmp_path):
     assert not out.exists()
 
 
-def test_negative_replicates(tmp_path):
+@pytest.mark.parametrize("option, value", [("--replicates", "-3"), ("--seed", "-1")])  # seed: as compare
+def test_negative_number_is_refused(tmp_path, option, value):
     a, b = pair(tmp_path)
     out = tmp_path / "out"
-    proc = ecosim("decompose", a, b, "--replicates", "-3", "--out", out, cwd=tmp_path)
-    assert_refused(proc, "--replicates", "-3")
-    assert not out.exists()
-
-
-def test_negative_seed_as_compare(tmp_path):
-    a, b = pair(tmp_path)
-    out = tmp_path / "out"
-    proc = ecosim("decompose", a, b, "--seed", "-1", "--out", out, cwd=tmp_path)
-    assert_refused(proc, "--seed", "-1")
+    proc = ecosim("decompose", a, b, option, value, "--out", out, cwd=tmp_path)
+    assert_refused(proc, option, value)
     assert not out.exists()
 
 
