@@ -197,6 +197,7 @@ def calibrate(cal: Calibration, out: str | Path, workers: int = 1, scheduler: st
     import pyabc
     from tqdm.auto import tqdm
 
+    from ..fingerprint import model_fingerprint
     from ..run import provenance
 
     logging.getLogger("ABC").setLevel(logging.WARNING)
@@ -212,6 +213,13 @@ def calibrate(cal: Calibration, out: str | Path, workers: int = 1, scheduler: st
     if db.exists() and (state is None or state.get("fingerprint") != fingerprint):
         raise CalibrationError(f"{out}: holds a different calibration (other targets, parameters, run settings or "
                                f"population); use another --out or delete {out}")
+    # Generations of one calibration must come from one model: a stored run of an edited or
+    # upgraded model (another model fingerprint, or none recorded) is not continued.
+    this_model = model_fingerprint()
+    if db.exists() and state.get("provenance", {}).get("model_fingerprint") != this_model:
+        stored = state.get("provenance", {}).get("model_fingerprint", "not recorded")
+        raise CalibrationError(f"{out}: holds a calibration of another model version (model fingerprint {stored}, "
+                               f"this model {this_model}); use another --out or delete {out}")
     t_start = time.perf_counter()
     pool, close = open_executor(workers, scheduler)
     try:

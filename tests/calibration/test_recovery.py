@@ -3,6 +3,8 @@ depend on the number of workers, and an interrupted calibration continues where 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -44,3 +46,21 @@ def test_same_particles_whatever_the_workers_and_after_resuming(tmp_path):
     a, b = pd.read_csv(one / "particles.csv"), pd.read_csv(two / "particles.csv")
     assert a.generation.max() == 1
     pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.slow
+def test_a_calibration_of_another_model_version_is_not_continued(tmp_path, capsys):
+    path = write_targets(tmp_path, population=4, generations=2, draws=1)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(path), "--out", str(out), "--workers", "1", "--generations", "1", "--quiet"]) == 0
+    state_path = out / "calibration.json"
+    state = json.loads(state_path.read_text())
+    # as if the first generation had been made by an edited model
+    state["provenance"]["model_fingerprint"] = "0123456789abcdef"
+    state_path.write_text(json.dumps(state))
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    capsys.readouterr()
+    assert main(["calibrate", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "another model version" in err and "0123456789abcdef" in err, err
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
