@@ -97,7 +97,9 @@ def cmd_calibrate(args) -> int:
           f"({'converged' if result['converged'] else 'not converged'}) in {time.perf_counter() - t0:.0f} s "
           f"-> {args.out}/report.md, posterior.csv, calibrated.toml")
     if fit is not False and len(fit):
-        print(f"targets met: {int(fit.met.sum())} of {len(fit)}"
+        print(f"fitted targets met: {int((fit.met & fit.fitted).sum())} of {int(fit.fitted.sum())}"
+              + (f"; reported-only targets met: {int((fit.met & ~fit.fitted).sum())} of {int((~fit.fitted).sum())}"
+                 if not fit.fitted.all() else "")
               + ("" if fit.met.all() else f"; not met: {', '.join(fit.target[~fit.met])}"))
     return 0
 

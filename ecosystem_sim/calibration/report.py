@@ -28,7 +28,8 @@ def target_fit(cal: Calibration, predictive: pd.DataFrame) -> pd.DataFrame:
         err = abs(t.scaled_error(med)) if math.isfinite(med) else math.nan
         covered = lo <= t.observed <= hi
         met = bool(covered or (math.isfinite(err) and err <= 1.0))
-        rows.append({"target": t.name, "observed": t.observed, "unit": t.unit, "scenario": t.scenario,
+        rows.append({"target": t.name, "fitted": t.fitted, "observed": t.observed, "unit": t.unit,
+                     "scenario": t.scenario,
                      "sim_median": med, "sim_q05": lo, "sim_q95": hi, "prior_min": plo, "prior_max": phi,
                      "error_tolerances": err, "no_value_share": float(post.isna().mean()) if len(post) else math.nan,
                      "met": met, "why": "" if met else why_not(t, pv, pr)})
@@ -175,13 +176,16 @@ def write_report(cal: Calibration, out: Path, tables: dict, predictive: pd.DataF
              f"ABC-SMC (pyabc) over {len(cal.parameters)} behaviour levers against {len(cal.targets)} targets "
              f"from `{Path(cal.source).name}`. Each simulation: {cal.steps} months, overrides {cal.overrides or 'none'}, "
              f"scenarios {', '.join(cal.used_scenarios())}; root seed {cal.seed}.", "",
-             f"**{len(met)} of {len(fit)} targets met** (observed value inside the posterior predictive 90 % "
-             "interval, or the posterior predictive median within one tolerance).", "",
+             f"**{int(met.fitted.sum())} of {int(fit.fitted.sum())} fitted targets met**"
+             + (f"; of the {int((~fit.fitted).sum())} reported only (`fit = false`: simulated and judged, not in "
+                f"the ABC distance), {int((~met.fitted).sum())} met" if not fit.fitted.all() else "")
+             + " (met: observed value inside the posterior predictive 90 % interval, or the posterior predictive "
+             "median within one tolerance).", "",
              "## Fit of every target", "",
              "Simulated: posterior predictive runs (parameter sets drawn from the final posterior by weight, "
              "each on a fresh seed); median and 5-95 % range. Prior range: min-max over prior predictive runs. "
              "Error: |median - observed| in tolerances.", ""]
-    show = fit[["target", "scenario", "observed", "unit", "sim_median", "sim_q05", "sim_q95", "prior_min", "prior_max",
+    show = fit[["target", "fitted", "scenario", "observed", "unit", "sim_median", "sim_q05", "sim_q95", "prior_min", "prior_max",
                 "error_tolerances", "met"]]
     lines.append(show.to_markdown(index=False, floatfmt=".3g"))
     lines += ["", "![predictive checks](predictive.png)", "", "## Targets not met, and why", ""]

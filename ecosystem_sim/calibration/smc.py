@@ -164,10 +164,11 @@ def priors(parameters: list[Parameter]):
 
 
 def distance(targets: list[Target]):
-    """Euclidean distance in tolerance units (pyabc's weighted p-norm, fixed weights)."""
+    """Euclidean distance in tolerance units over the fitted targets (pyabc's weighted p-norm,
+    fixed weights; a target with ``fit = false`` has weight 0)."""
     from pyabc.distance import PNormDistance
 
-    return PNormDistance(p=2, fixed_weights={t.name: 1.0 / t.scale for t in targets})
+    return PNormDistance(p=2, fixed_weights={t.name: 1.0 / t.scale if t.fitted else 0.0 for t in targets})
 
 
 def open_executor(workers: int, scheduler: str | None):

@@ -43,6 +43,7 @@ Format (paths relative to the file)::
     tolerance = 0.25                     # one unit of distance: 25 % of observed / the value / decades
     source = "001_ca3f5d496cc1be29.txt"
     passage = "..."
+    fit = true                           # false: reported and checked, not in the ABC distance
 
 Every problem raises :class:`~ecosystem_sim.scenario.ScenarioError` (file, key, value, what is
 allowed) before anything runs: the ``ecosim`` command prints it as one line and exits with 2.
@@ -69,7 +70,7 @@ QUICK_KEYS = (*ABC_KEYS, "steps", "overrides")
 PARAMETER_KEYS = ("prior", "low", "high", "planted")
 PRIORS = ("uniform", "log-uniform")
 TARGET_KEYS = ("name", "observed", "unit", "quantity", "args", "scenario", "error", "tolerance", "source",
-               "passage", "note")
+               "passage", "note", "fit")
 ERRORS = ("relative", "absolute", "log10")
 CALIBRATED_GROUP = "behaviour"
 
@@ -125,6 +126,10 @@ class Target:
     passage: str
     unit: str = ""
     note: str = ""
+    fitted: bool = True
+    """False: the target is simulated, reported and judged like the others, but it does not enter
+    the ABC distance (a figure no parameter set in the prior box reaches, or one whose mapping onto
+    a model quantity is too loose to fit: the file says why in ``note``)."""
 
     def statistic(self, value: float) -> float:
         """The value on the scale the distance compares (log10 for ``error = "log10"``); NaN if none."""
@@ -388,6 +393,12 @@ def _targets(where: str, raw: Any, scenarios: dict) -> list[Target]:
                 raise ScenarioError(where, f"{key}.{k}", spec[k], "must be a string")
         unit = spec.get("unit", MEASURES[args["measure"]] if q == "measure_mean" and "measure" in args
                         else observable.unit)
+        fit = spec.get("fit", True)
+        if not isinstance(fit, bool):
+            raise ScenarioError(where, f"{key}.fit", fit, "must be true (in the ABC distance) or false (reported only)")
         out.append(Target(name, float(obs), q, dict(args), sc, error, float(tol), spec["source"], spec["passage"],
-                          unit, spec.get("note", "")))
+                          unit, spec.get("note", ""), fit))
+    if not any(t.fitted for t in out):
+        raise ScenarioError(where, "targets", f"{len(out)} targets, none with fit = true",
+                            "at least one target must be fitted")
     return out

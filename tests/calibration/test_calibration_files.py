@@ -102,6 +102,8 @@ BAD = [
     ('error = "absolute"', 'error = "squared"', "targets.cap.error", "relative, absolute, log10"),
     ("steps = 24", "steps = 6", "run.steps", "integer in [12"),
     ('base = "base.toml"', 'base = "nowhere.toml"', "scenarios.base", "no such scenario file"),
+    ('passage = "none"', 'passage = "none"\nfit = "no"', "targets.cap.fit", "must be true"),
+    ('passage = "none"', 'passage = "none"\nfit = false', "targets", "at least one target must be fitted"),
 ]
 
 
@@ -121,3 +123,17 @@ def test_good_file_loads(tmp_path):
     cal = load_calibration(_write(tmp_path, GOOD))
     assert [p.name for p in cal.parameters] == ["capacity_gain"]
     assert cal.run_scenario("base").n_citizens == 600
+
+
+def test_a_reported_only_target_is_simulated_but_not_in_the_distance(tmp_path):
+    from ecosystem_sim.calibration.smc import distance
+
+    two = GOOD + "\n" + GOOD[GOOD.index("[[targets]]"):].replace('name = "cap"', 'name = "cap_late"') + "fit = false\n"
+    cal = load_calibration(_write(tmp_path, two))
+    assert [t.fitted for t in cal.targets] == [True, False]
+    d = distance(cal.targets)
+    x0 = {"cap": 0.5, "cap_late": 0.5}
+    d.initialize(t=0, get_sample=None, x_0=x0, total_sims=0)  # as pyabc does before the first generation
+    # moving only the reported-only statistic does not move the distance; moving the fitted one does
+    assert d({"cap": 0.5, "cap_late": 9.0}, x0, t=0) == d(x0, x0, t=0) == 0.0
+    assert d({"cap": 0.6, "cap_late": 0.5}, x0, t=0) > 0.0
