@@ -142,14 +142,14 @@ class Organisation(mesa.Agent):
     # ---------------------------------------------------------------- money
     def receive(self, amount: float, flow: str, earned: bool = True) -> None:
         """Money from outside the ledgered stocks (sales, donations, market revenue)."""
-        self.model.ledger.source(flow, amount)
+        self.model.ledger.sources[flow] += amount  # Ledger.source, without a call (hot path)
         self.cash += amount
         if earned:
             self.month_income += amount
 
     def pay_out(self, amount: float, flow: str) -> None:
         """Money that leaves the ledgered stocks (wages, project spending)."""
-        self.model.ledger.sink(flow, amount)
+        self.model.ledger.sinks[flow] += amount  # Ledger.sink, without a call (hot path)
         self.cash -= amount
 
     @property

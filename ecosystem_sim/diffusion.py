@@ -96,7 +96,8 @@ def adopt(model: "EcosystemModel", reach: np.ndarray) -> None:
     if best_fit.any():
         eligible = pop.need > s.need_threshold
         eligible &= ~using
-        eligible &= best_fit[pop.community] > pop.fit_required[:, None]
+        # ``np.take`` along axis 0 is the same gather as ``best_fit[pop.community]``, ~2x faster.
+        eligible &= np.take(best_fit, pop.community, axis=0) > pop.fit_required[:, None]
         cand = np.flatnonzero(eligible)
     else:  # nothing on offer (fit 0 everywhere): nobody is eligible
         cand = np.zeros(0, dtype=np.intp)
@@ -151,7 +152,8 @@ def relieve_and_pay(model: "EcosystemModel") -> None:
     if n_sol == 0:
         model.users_by_solution = np.zeros(0, dtype=np.int64)
         return
-    fits = np.append(np.array([sol.fit for sol in model.solutions]), 0.0)
+    fits = np.zeros(n_sol + 1)  # the entry after the last solution stays 0
+    fits[:n_sol] = [sol.fit for sol in model.solutions]
     n_dom = pop.adopted.shape[1]
     adopted_flat = pop.adopted.reshape(-1)
     users = np.flatnonzero(adopted_flat >= 0)  # row-major, as np.nonzero
@@ -159,19 +161,22 @@ def relieve_and_pay(model: "EcosystemModel") -> None:
     need_flat = pop.need.reshape(-1)
     if np.shares_memory(need_flat, pop.need):
         # Non-users' need is unchanged (need - 0 * need), so only users' entries are updated.
-        need_flat[users] -= s.relief * fits[ids] * need_flat[users]
+        # need -= (relief * fit) * need, gathering the users' need once.
+        need_users = need_flat[users]
+        need_flat[users] = need_users - s.relief * fits[ids] * need_users
     else:
         pop.need -= s.relief * fits[pop.adopted] * pop.need
     rows = users // n_dom
     pay = s.price * model.economy * np.maximum(0.0, 1.0 + s.price_capital_slope * (pop.capital[rows] - s.capital_mean))
     revenue = np.bincount(ids, pay, minlength=n_sol).tolist()
+    markup, reinvest_share, deploy_cost = s.proprietary_markup, s.reinvest_share, s.deploy_cost_per_user
     for sol in model.solutions:
         if sol.alive and sol.provider is not None and revenue[sol.id] > 0:
-            sales = revenue[sol.id] * (1.0 + s.proprietary_markup * (not sol.open))
+            sales = revenue[sol.id] * (1.0 + markup * (not sol.open))
             sol.provider.receive(sales, "sales")
-            reinvest = s.reinvest_share * sales
+            reinvest = reinvest_share * sales
             sol.provider.pay_out(reinvest, "deploy_spend")
-            sol.capacity += reinvest / s.deploy_cost_per_user
+            sol.capacity += reinvest / deploy_cost
     model.users_by_solution = np.bincount(ids, minlength=n_sol)
 
 

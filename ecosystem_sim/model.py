@@ -408,8 +408,11 @@ class EcosystemModel(mesa.Model):
         # New need arises with structural pressure and each citizen's situation; old need passes
         # as circumstances change, so unserved need settles at a level that differs between
         # citizens, communities and domains instead of filling every cell.
-        arising = s.need_growth * self.pressure[None, :] * pop.situation
-        np.clip(pop.need + arising - s.need_resolution * pop.need, 0.0, 1.0, out=pop.need)
+        # (need + arising) - resolution * need, into scratch arrays (the same operations in the
+        # same order as the expression, without its temporaries).
+        grown = np.add(pop.need, self._need_arising(), out=self._scratch("grown", pop.need.shape))
+        grown -= np.multiply(s.need_resolution, pop.need, out=self._scratch("passing", pop.need.shape))
+        np.clip(grown, 0.0, 1.0, out=pop.need)
         # Intermediaries' living labs open places to take part; the active and trusting take them.
         places = np.zeros(pop.n_communities)
         for b in self.intermediaries():
@@ -417,23 +420,58 @@ class EcosystemModel(mesa.Model):
                 pop.community_size[b.communities] / pop.community_size[b.communities].mean())
         w = pop.activeness * (s.trust_floor + pop.trust)
         w_c = np.bincount(pop.community, w, pop.n_communities)
-        p = np.minimum(1.0, places[pop.community] * w / np.maximum(w_c[pop.community], 1e-300))
+        # min(1, (places * w) / max(w_c, 1e-300)) per citizen, computed in place.
+        p = places[pop.community]
+        p *= w
+        w_here = w_c[pop.community]
+        p /= np.maximum(w_here, 1e-300, out=w_here)
+        np.minimum(p, 1.0, out=p)
         pop.participating |= rng.random(pop.n) < p
         part = pop.participating
-        pop.capacity[part] += s.capacity_gain * (1.0 - pop.capacity[part])
-        pop.capacity -= s.capacity_decay * (pop.capacity - pop.capacity0)
+        taking_part = np.flatnonzero(part)
+        before = pop.capacity[taking_part]
+        pop.capacity[taking_part] = before + s.capacity_gain * (1.0 - before)
+        drift = np.subtract(pop.capacity, pop.capacity0, out=self._scratch("drift", pop.capacity.shape))
+        drift *= s.capacity_decay
+        pop.capacity -= drift
         served = _any_column(pop.adopted >= 0)
         unmet = _any_column(pop.need > s.unmet_high_need) & ~served
-        pop.trust += s.trust_participation * part + s.trust_served * served - s.trust_unmet * unmet
+        # trust += (participation * part + served * served_) - unmet * unmet_, in place.
+        change = np.multiply(s.trust_participation, part, out=self._scratch("trust_change", pop.trust.shape))
+        change += s.trust_served * served
+        change -= s.trust_unmet * unmet
+        pop.trust += change
         np.clip(pop.trust, 0.0, 1.0, out=pop.trust)
         self.participation_by_community = np.bincount(pop.community, part, pop.n_communities)
         # Mainstream jobs drift back toward their pre-downturn level as the economy allows.
-        share = (pop.employment == MAINSTREAM).mean()
+        # (A count over n is the mean of the 0/1 values: both are the exact count, rounded once.)
+        share = np.count_nonzero(pop.employment == MAINSTREAM) / pop.n
         gap = self.mainstream_base * min(self.economy, 1.0) - share
         if gap > 0:
             idle = np.nonzero(pop.employment == UNEMPLOYED)[0]
             back = idle[rng.random(idle.size) < s.mainstream_recovery * gap * pop.n / max(idle.size, 1)]
             pop.employment[back] = MAINSTREAM
+
+    def _need_arising(self) -> np.ndarray:
+        """New need per month, ``need_growth * pressure * situation`` per (citizen, domain):
+        computed once and reused while the pressure and the growth rate are those it was
+        computed with (a citizen's situation is fixed: ``Population`` keeps it read-only)."""
+        s = self.spec
+        key = (s.need_growth, self.pressure.tobytes(), id(self.population.situation))
+        cached = self.__dict__.get("_need_arising_cache")
+        if cached is None or cached[0] != key:
+            arising = s.need_growth * self.pressure[None, :] * self.population.situation
+            arising.flags.writeable = False
+            cached = self._need_arising_cache = (key, arising)
+        return cached[1]
+
+    def _scratch(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A float64 work array kept between months (its contents are overwritten by each user)."""
+        buffers = self.__dict__.setdefault("_scratch_buffers", {})
+        buf = buffers.get(name)
+        if buf is None or buf.shape != shape:
+            buf = buffers[name] = np.empty(shape)
+        return buf
 
     def _reach(self) -> np.ndarray:
         """Citizens made aware of solutions this month per (community, domain) by procurement

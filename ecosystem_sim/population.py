@@ -68,6 +68,7 @@ class Population:
         # circumstances) sets both their initial need and the rate at which new need arises.
         self.situation = (profile[self.community] * np.maximum(0.0, 1.0 - spec.need_capital_slope * gap)[:, None]
                           * rng.lognormal(0.0, spec.need_spread, (n, N_DOMAINS)))
+        self.situation.flags.writeable = False  # fixed: the model caches what it implies
         self.need = np.clip(spec.need_start_mean * self.situation, 0.0, 1.0)
         self.adopted = np.full((n, N_DOMAINS), -1, dtype=np.int32)
         employed = rng.random(n) < spec.mainstream_employment * (1.0 + spec.employment_capital_slope * gap)
