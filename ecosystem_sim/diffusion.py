@@ -53,7 +53,11 @@ def offer(model: "EcosystemModel") -> tuple[np.ndarray, np.ndarray]:
     rank = np.arange(cell.size)
     # Per cell: the highest fit, the earliest entry among equals (a later one must be strictly better).
     order = np.lexsort((rank, -fit, cell))
-    first = order[np.r_[True, cell[order[1:]] != cell[order[:-1]]]]
+    sorted_cell = cell[order]
+    head = np.empty(order.size, dtype=bool)  # first entry of each cell in the sorted order
+    head[0] = True
+    np.not_equal(sorted_cell[1:], sorted_cell[:-1], out=head[1:])
+    first = order[head]
     first = first[fit[first] > 0.0]
     best_fit.reshape(-1)[cell[first]] = fit[first]
     best_sol.reshape(-1)[cell[first]] = ids[first]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -82,20 +83,23 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
     jobs_int = revenue = loans = 0.0
     firm_income = firm_subsidy = 0.0
     for o in orgs:
-        by_kind[o.kind] += 1
+        kind = o.kind
+        by_kind[kind] += 1
         loans += o.loan
-        if o.kind == "intermediary":
+        if kind == "intermediary":
             jobs_int += o.jobs
         else:
-            jobs_sub += o.jobs_subsidised
+            jobs_sub += len(o.subsidised)  # o.jobs_subsidised
             jobs_self += len(o.staff)
-            if o.kind not in ("for_profit", "csr_firm"):
+            if kind not in ("for_profit", "csr_firm"):
                 revenue += o.last_income
-        if o.kind in FIRM_KINDS:
+        if kind in FIRM_KINDS:
             firm_income += o.last_income
             firm_subsidy += o.last_subsidy
     jobs_proj = sum(len(p.staff) for p in model.projects)
-    counts = np.array(list(by_kind.values()), dtype=float)
+    # Python's sum of floats is compensated (3.12+), not a running total: kept as it was.
+    org_cash = sum(o.cash for o in orgs)
+    counts = tuple(by_kind.values())
     using = pop.adopted >= 0
     ever = (pop.need > s.need_threshold) | using
     # Per-domain counts (integers, so any summation order gives the same numbers).
@@ -111,7 +115,7 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
         "jobs_created": model.month_counts["hires"],
         **{f"orgs_{k}": v for k, v in by_kind.items()},
         "orgs_alive": len(orgs),
-        "org_diversity": _entropy(counts) if counts.sum() else 0.0,
+        "org_diversity": _entropy_of_counts(counts) if any(counts) else 0.0,
         "subsidy_dependence": firm_subsidy / (firm_income + firm_subsidy) if firm_income + firm_subsidy > 0 else 0.0,
         "unmet_need": float(pop.need.mean()),
         "need_met_share": float(n_using / max(sum(ever_d), 1)),
@@ -124,7 +128,8 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
     density, mean_degree, giant = partnership_measures(model, orgs)
     gov = model.government
     out.update({
-        "participation": float(pop.participating.mean()),
+        # The mean of a bool array is its exact count over n, rounded once: so is this.
+        "participation": np.count_nonzero(pop.participating) / pop.participating.size,
         "capacity_mean": float(pop.capacity.mean()),
         "capacity_gini": gini(pop.capacity),
         "partner_density": density,
@@ -135,8 +140,8 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
         "treasury": gov.treasury,
         "project_account": gov.project_account,
         "social_fund": gov.social_fund,
-        "org_cash": sum(o.cash for o in orgs),
-        "money_total": model.money_total(),
+        "org_cash": org_cash,
+        "money_total": model.money_total(org_cash),
         "budget_in": gov.budget_in,
         "programme_spend": float(model.month_counts["programme_spend"]),
         "grants_awarded": model.month_counts["projects_started"],
@@ -149,6 +154,12 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
         "economy": model.economy,
     })
     return out
+
+
+@lru_cache(maxsize=256)
+def _entropy_of_counts(counts: tuple[int, ...]) -> float:
+    """:func:`_entropy` of a tuple of counts, remembered (few distinct mixes occur in a run)."""
+    return _entropy(np.array(counts, dtype=float))
 
 
 def _entropy(counts: np.ndarray) -> float:

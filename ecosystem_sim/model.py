@@ -250,13 +250,16 @@ class EcosystemModel(mesa.Model):
         """Live organisations in partnership with organisation ``uid``."""
         return [self._orgs_by_id[i] for i in sorted(self._partners.get(uid, ())) if self._orgs_by_id[i].alive]
 
-    def money_total(self) -> float:
+    def money_total(self, org_cash: float | None = None) -> float:
         """All money in ledgered stocks (M KRW): treasury, accounts, organisations' cash,
-        and follow-up money held by projects and solutions."""
+        and follow-up money held by projects and solutions. ``org_cash``: the organisations'
+        cash if the caller has just summed it (``sum(o.cash for o in organisations())``)."""
         gov = self.government
+        if org_cash is None:
+            org_cash = sum(o.cash for o in self.organisations())
         return (gov.treasury + gov.project_account + gov.social_fund + gov.intermediary_savings
                 + gov.national_rd_account + gov.national_followup
-                + sum(o.cash for o in self.organisations())
+                + org_cash
                 + sum(p.followup for p in self.projects)
                 + sum(sol.followup for sol in self.solutions))
 

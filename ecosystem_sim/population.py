@@ -26,10 +26,11 @@ class Population:
     Attributes (arrays over citizens unless noted; all dimensionless in [0, 1] unless noted):
         community      int, the neighbourhood a citizen lives in.
         need           (n, 5) unmet need per problem domain.
-        situation      (n, 5) how much need arises for this citizen per unit of structural pressure (mean about 1).
+        situation      (n, 5) how much need arises for this citizen per unit of structural pressure (mean about 1; fixed, read-only).
         capacity       ability to define problems, take part in and found projects.
         capacity0      capacity at the start (decay pulls back toward it).
-        capital        socio-economic capital (fixed).
+        capital        socio-economic capital (fixed, read-only).
+        one_minus_capital  ``1 - capital`` (read-only).
         activeness     propensity to take part (fixed).
         trust          trust in public and collective action.
         fit_required   least fit a solution must have for this citizen to take it up (fixed).
@@ -68,7 +69,12 @@ class Population:
         # circumstances) sets both their initial need and the rate at which new need arises.
         self.situation = (profile[self.community] * np.maximum(0.0, 1.0 - spec.need_capital_slope * gap)[:, None]
                           * rng.lognormal(0.0, spec.need_spread, (n, N_DOMAINS)))
-        self.situation.flags.writeable = False  # fixed: the model caches what it implies
+        # Fixed attributes are read-only: the model caches what they imply (need arising,
+        # 1 - capital, community means of capital).
+        self.situation.flags.writeable = False
+        self.capital.flags.writeable = False
+        self.one_minus_capital = 1.0 - self.capital
+        self.one_minus_capital.flags.writeable = False
         self.need = np.clip(spec.need_start_mean * self.situation, 0.0, 1.0)
         self.adopted = np.full((n, N_DOMAINS), -1, dtype=np.int32)
         employed = rng.random(n) < spec.mainstream_employment * (1.0 + spec.employment_capital_slope * gap)
