@@ -86,6 +86,43 @@ def _neighbour_counts(ties, using_flat: np.ndarray, rows: np.ndarray, doms: np.n
     return np.bincount(pair, hits, rows.size).astype(np.float32)
 
 
+def _tie_counts(model: "EcosystemModel", using_flat: np.ndarray) -> np.ndarray | None:
+    """Number of each citizen's ties using a solution, per (citizen, domain), flattened (int32):
+    ``ties @ using``, kept between months and updated only for the (citizen, domain) pairs whose
+    use changed since the last call (each adds or removes 1 at its citizen's ties). The counts
+    are exact integers however they are reached: the same numbers as the sparse product.
+
+    Only for the population's own network, which is symmetric with 0/1 entries (so a citizen's
+    row of ties is also the column the product reads); None for any other ``ties`` matrix."""
+    pop = model.population
+    ties = pop.ties
+    if getattr(pop, "symmetric_ties", None) is not ties:
+        return None
+    n_dom = pop.adopted.shape[1]
+    state = model.__dict__.get("_tie_counts_state")
+    if state is not None and state[0] is ties and state[1].shape == using_flat.shape:
+        _, used, counts = state
+        changed = np.flatnonzero(used != using_flat)
+        if changed.size == 0:
+            return counts
+        rows, doms = np.divmod(changed, n_dom)
+        indptr = ties.indptr
+        starts = indptr[rows].astype(np.int64)
+        lens = indptr[rows + 1].astype(np.int64) - starts
+        total = int(lens.sum())
+        if total <= ties.nnz:  # cheaper than the whole product
+            pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
+            step = np.where(using_flat[changed], 1, -1).astype(np.int32)
+            np.add.at(counts, ties.indices[pos].astype(np.int64) * n_dom + np.repeat(doms, lens),
+                      np.repeat(step, lens))
+            used[changed] = using_flat[changed]
+            return counts
+    full = ties @ using_flat.reshape(-1, n_dom).astype(np.float32)
+    counts = np.asarray(full).astype(np.int32).reshape(-1)
+    model._tie_counts_state = (ties, using_flat.copy(), counts)
+    return counts
+
+
 def adopt(model: "EcosystemModel", reach: np.ndarray) -> None:
     """One month of adoption. ``reach``: citizens made aware, per (community, domain)."""
     s = model.spec
@@ -110,8 +147,12 @@ def adopt(model: "EcosystemModel", reach: np.ndarray) -> None:
         cell = pop.community[rows].astype(np.int64) * n_dom + doms  # flat (community, domain)
         n_eligible = np.bincount(cell, minlength=best_fit.size)
         aware = np.minimum(1.0, reach.reshape(-1) / np.maximum(n_eligible.astype(np.float64), 1.0))
-        neighbours = (_neighbour_counts(pop.ties, using_flat, rows, doms, n_dom)
-                      / np.maximum(pop.degree, 1)[rows])
+        counts = _tie_counts(model, using_flat)
+        if counts is None:
+            counts = _neighbour_counts(pop.ties, using_flat, rows, doms, n_dom)
+        else:
+            counts = counts[cand].astype(np.float32)  # exact integers, as the float32 product's
+        neighbours = counts / np.maximum(pop.degree, 1)[rows]
         fit = best_fit.reshape(-1)[cell]
         p_out = aware[cell] * (1.0 - s.trust_weight + s.trust_weight * pop.trust[rows])
         p_imit = np.minimum(1.0, s.imitation * neighbours)

@@ -83,6 +83,9 @@ class Population:
         self.ties = _social_network(rng, self.community, self.community_size, spec.mean_degree,
                                     spec.within_community_ties)
         self.degree = np.asarray(self.ties.sum(axis=1)).ravel()
+        # The network as built here is symmetric with 0/1 entries; diffusion keeps neighbour
+        # counts incrementally for this matrix only (a replaced ``ties`` is not this object).
+        self.symmetric_ties = self.ties
         # Members of each community, for drawing within a community without a Python loop.
         self.order = np.argsort(self.community, kind="stable").astype(np.int32)
         self.start = np.concatenate([[0], np.cumsum(self.community_size)]).astype(np.int64)

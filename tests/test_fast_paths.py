@@ -43,3 +43,27 @@ def test_neighbour_counts_both_ways_equal_the_full_product(seed, n, share):
     got = _neighbour_counts(ties, using.reshape(-1), rows, doms, 5)
     assert got.dtype == np.float32
     assert np.array_equal(got, expected[rows, doms])
+
+
+def test_tie_counts_kept_between_months_equal_the_full_product():
+    """The neighbour counts diffusion keeps between months (updated for the pairs whose use
+    changed) are, after any sequence of changes small or large, the entries of ``ties @ using``."""
+    from ecosystem_sim.diffusion import _tie_counts
+    from ecosystem_sim.model import EcosystemModel
+    from ecosystem_sim.scenario import default_scenario
+
+    m = EcosystemModel(default_scenario().with_overrides({"n_citizens": 600}, where="test"), rng=3)
+    ties = m.population.ties
+    rng = np.random.default_rng(11)
+    using = rng.random((600, 5)) < 0.2
+    for month in range(40):
+        # Mostly a few changes a month (the incremental path), now and then most pairs (a recount).
+        share = 0.9 if month % 10 == 9 else 0.01
+        flip = rng.random(using.shape) < share
+        using = using ^ flip
+        got = _tie_counts(m, using.reshape(-1))
+        assert got.dtype == np.int32
+        assert np.array_equal(got.reshape(-1, 5), np.asarray(ties @ using.astype(np.float32)))
+    # Another network (not the one the population built) is not counted incrementally.
+    m.population.ties = ties.copy()
+    assert _tie_counts(m, using.reshape(-1)) is None
