@@ -187,8 +187,26 @@ def partnership_measures(model: "EcosystemModel", orgs: list) -> tuple[float, fl
     return result
 
 
+_SMALL_GRAPH = 4000
+"""Organisations plus partnerships up to which plain Python (a dict of positions, union-find)
+is faster than numpy's and scipy's set-up; above it, the array versions. Same results."""
+
+
 def _partnership_measures(model: "EcosystemModel", orgs: list) -> tuple[float, float, float]:
     n = len(orgs)
+    if n + len(model.partnerships) <= _SMALL_GRAPH:
+        # Positions by a dict; the same edges (both ends live) as the sorted search below.
+        where = {o.unique_id: i for i, o in enumerate(orgs)}
+        r, c = [], []
+        for a, b in model.partnerships:
+            i, j = where.get(a), where.get(b)
+            if i is not None and j is not None:
+                r.append(i)
+                c.append(j)
+        edges = len(r)
+        if edges == 0:
+            return 0.0, 0.0, 1.0 / n
+        return 2 * edges / (n * (n - 1)), 2 * edges / n, float(_largest_component(n, r, c) / n)
     # Map unique ids to positions in ``orgs`` with a sorted search instead of a dict.
     ids = np.fromiter((o.unique_id for o in orgs), np.int64, n)
     order = np.argsort(ids, kind="stable")
@@ -204,11 +222,12 @@ def _partnership_measures(model: "EcosystemModel", orgs: list) -> tuple[float, f
     return 2 * edges / (n * (n - 1)), 2 * edges / n, float(_largest_component(n, r, c) / n)
 
 
-def _largest_component(n: int, r: np.ndarray, c: np.ndarray) -> int:
+def _largest_component(n: int, r, c) -> int:
     """Size of the largest connected component of the undirected graph on ``n`` nodes with
-    edges ``(r[i], c[i])``. Small graphs: union-find in Python (scipy's set-up costs more
-    than the whole search); large ones: ``scipy.sparse.csgraph.connected_components``."""
-    if n + r.size > 4000:
+    edges ``(r[i], c[i])`` (arrays or lists). Small graphs: union-find in Python (scipy's
+    set-up costs more than the whole search); large ones: ``scipy.sparse.csgraph.connected_components``."""
+    if n + len(r) > _SMALL_GRAPH:
+        r, c = np.asarray(r), np.asarray(c)
         adj = sp.coo_matrix((np.ones(r.size), (r, c)), shape=(n, n)).tocsr()
         _, labels = connected_components(adj, directed=False)
         return int(np.bincount(labels).max())
@@ -220,7 +239,9 @@ def _largest_component(n: int, r: np.ndarray, c: np.ndarray) -> int:
             x = parent[x]
         return x
 
-    for a, b in zip(r.tolist(), c.tolist()):
+    if isinstance(r, np.ndarray):
+        r, c = r.tolist(), c.tolist()
+    for a, b in zip(r, c):
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[ra] = rb

@@ -67,3 +67,28 @@ def test_tie_counts_kept_between_months_equal_the_full_product():
     # Another network (not the one the population built) is not counted incrementally.
     m.population.ties = ties.copy()
     assert _tie_counts(m, using.reshape(-1)) is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 120), m=st.integers(0, 300))
+def test_partnership_measures_python_and_array_ways_agree(seed, n, m):
+    """The plain-Python way (small networks) and the numpy / scipy way (large ones) give the
+    same density, mean degree and giant-component share, including partnerships with
+    organisations no longer alive."""
+    from types import SimpleNamespace
+
+    import ecosystem_sim.measures as measures
+
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(10 * n, size=n + 5, replace=False)
+    orgs = [SimpleNamespace(unique_id=int(i)) for i in ids[:n]]  # the last 5 ids: closed ones
+    pairs = rng.choice(ids, size=(m, 2))
+    model = SimpleNamespace(partnerships={(int(min(a, b)), int(max(a, b))) for a, b in pairs if a != b})
+    small = measures._partnership_measures(model, orgs)
+    saved = measures._SMALL_GRAPH
+    try:
+        measures._SMALL_GRAPH = -1  # every graph takes the array way
+        large = measures._partnership_measures(model, orgs)
+    finally:
+        measures._SMALL_GRAPH = saved
+    assert small == large
