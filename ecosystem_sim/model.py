@@ -44,6 +44,16 @@ def _any_column(mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def _uses_any(adopted: np.ndarray) -> np.ndarray:
+    """``(adopted >= 0).any(axis=1)``: a row has a solution id (>= 0) unless every entry is
+    -1, i.e. unless the bitwise AND of its entries (sign bit set only if all are negative) is
+    negative. Column ANDs skip the (n, k) comparison."""
+    both = adopted[:, 0].copy()
+    for k in range(1, adopted.shape[1]):
+        both &= adopted[:, k]
+    return both >= 0
+
+
 def _at_least_one(expected: float) -> int:
     """Organisations to create for an expected count: rounded, but never zero when the rate is not."""
     return max(1, int(round(expected))) if expected > 0 else 0
@@ -437,7 +447,7 @@ class EcosystemModel(mesa.Model):
         drift = np.subtract(pop.capacity, pop.capacity0, out=self._scratch("drift", pop.capacity.shape))
         drift *= s.capacity_decay
         pop.capacity -= drift
-        served = _any_column(pop.adopted >= 0)
+        served = _uses_any(pop.adopted)
         unmet = _any_column(pop.need > s.unmet_high_need) & ~served
         # trust += (participation * part + served * served_) - unmet * unmet_, in place.
         change = np.multiply(s.trust_participation, part, out=self._scratch("trust_change", pop.trust.shape))
@@ -445,7 +455,9 @@ class EcosystemModel(mesa.Model):
         change -= s.trust_unmet * unmet
         pop.trust += change
         np.clip(pop.trust, 0.0, 1.0, out=pop.trust)
-        self.participation_by_community = np.bincount(pop.community, part, pop.n_communities)
+        # Participants per community (as float64, what a bincount weighted by ``part`` gives).
+        self.participation_by_community = np.bincount(pop.community[taking_part],
+                                                      minlength=pop.n_communities).astype(np.float64)
         # Mainstream jobs drift back toward their pre-downturn level as the economy allows.
         # (A count over n is the mean of the 0/1 values: both are the exact count, rounded once.)
         share = np.count_nonzero(pop.employment == MAINSTREAM) / pop.n

@@ -92,3 +92,15 @@ def test_partnership_measures_python_and_array_ways_agree(seed, n, m):
     finally:
         measures._SMALL_GRAPH = saved
     assert small == large
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 500), k=st.integers(1, 7), low=st.integers(-2**31, -1))
+def test_uses_any_is_any_nonnegative_entry(seed, n, k, low):
+    """Column ANDs of the solution ids say whether a row holds any id >= 0, for any integers."""
+    from ecosystem_sim.model import _uses_any
+
+    rng = np.random.default_rng(seed)
+    adopted = rng.integers(low, 2**31 - 1, (n, k), dtype=np.int32, endpoint=True)
+    adopted[rng.random((n, k)) < 0.6] = -1
+    assert np.array_equal(_uses_any(adopted), (adopted >= 0).any(axis=1))
