@@ -87,7 +87,8 @@ def _neighbour_counts(ties, using_flat: np.ndarray, rows: np.ndarray, doms: np.n
 
 
 def _tie_counts(model: "EcosystemModel", using_flat: np.ndarray) -> np.ndarray | None:
-    """Number of each citizen's ties using a solution, per (citizen, domain), flattened (int32):
+    """Number of each citizen's ties using a solution, per (citizen, domain), flattened (float32,
+    exact integers):
     ``ties @ using``, kept between months and updated only for the (citizen, domain) pairs whose
     use changed since the last call (each adds or removes 1 at its citizen's ties). The counts
     are exact integers however they are reached: the same numbers as the sparse product.
@@ -112,13 +113,13 @@ def _tie_counts(model: "EcosystemModel", using_flat: np.ndarray) -> np.ndarray |
         total = int(lens.sum())
         if total <= ties.nnz:  # cheaper than the whole product
             pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
-            step = np.where(using_flat[changed], 1, -1).astype(np.int32)
+            step = np.where(using_flat[changed], 1.0, -1.0).astype(np.float32)  # exact
             np.add.at(counts, ties.indices[pos].astype(np.int64) * n_dom + np.repeat(doms, lens),
                       np.repeat(step, lens))
             used[changed] = using_flat[changed]
             return counts
     full = ties @ using_flat.reshape(-1, n_dom).astype(np.float32)
-    counts = np.asarray(full).astype(np.int32).reshape(-1)
+    counts = np.asarray(full).reshape(-1)  # float32 sums of 1s: exact integers
     model._tie_counts_state = (ties, using_flat.copy(), counts)
     return counts
 
@@ -151,7 +152,7 @@ def adopt(model: "EcosystemModel", reach: np.ndarray) -> None:
         if counts is None:
             counts = _neighbour_counts(pop.ties, using_flat, rows, doms, n_dom)
         else:
-            counts = counts[cand].astype(np.float32)  # exact integers, as the float32 product's
+            counts = counts[cand]  # float32 exact integers, as the product's
         neighbours = counts / np.maximum(pop.degree, 1)[rows]
         fit = best_fit.reshape(-1)[cell]
         p_out = aware[cell] * (1.0 - s.trust_weight + s.trust_weight * pop.trust[rows])

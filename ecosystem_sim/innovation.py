@@ -139,7 +139,7 @@ def perceive(model: "EcosystemModel") -> None:
     if cached is None or cached[0] != s.complaint_floor:
         loud = s.complaint_floor + (1.0 - s.complaint_floor) * pop.capital
         cached = model._loudness = (s.complaint_floor, loud[:, None])
-    visible = pop.community_mean(np.multiply(pop.need, cached[1], out=model._scratch("visible", pop.need.shape)))
+    visible = pop.community_mean(pop.need * cached[1])
     gov = model.government
     gov.perceived_need += (visible - gov.perceived_need) / s.official_lag
 

@@ -421,11 +421,11 @@ class EcosystemModel(mesa.Model):
         # New need arises with structural pressure and each citizen's situation; old need passes
         # as circumstances change, so unserved need settles at a level that differs between
         # citizens, communities and domains instead of filling every cell.
-        # (need + arising) - resolution * need, into scratch arrays (the same operations in the
-        # same order as the expression, without its temporaries).
-        grown = np.add(pop.need, self._need_arising(), out=self._scratch("grown", pop.need.shape))
-        grown -= np.multiply(s.need_resolution, pop.need, out=self._scratch("passing", pop.need.shape))
-        np.clip(grown, 0.0, 1.0, out=pop.need)
+        arising = s.need_growth * self.pressure[None, :] * pop.situation
+        # (need + arising) - resolution * need, in place on the first temporary (same operations).
+        arising += pop.need
+        arising -= s.need_resolution * pop.need
+        np.clip(arising, 0.0, 1.0, out=pop.need)
         # Intermediaries' living labs open places to take part; the active and trusting take them.
         places = np.zeros(pop.n_communities)
         for b in self.intermediaries():
@@ -444,13 +444,13 @@ class EcosystemModel(mesa.Model):
         taking_part = np.flatnonzero(part)
         before = pop.capacity[taking_part]
         pop.capacity[taking_part] = before + s.capacity_gain * (1.0 - before)
-        drift = np.subtract(pop.capacity, pop.capacity0, out=self._scratch("drift", pop.capacity.shape))
+        drift = pop.capacity - pop.capacity0
         drift *= s.capacity_decay
         pop.capacity -= drift
         served = _uses_any(pop.adopted)
         unmet = _any_column(pop.need > s.unmet_high_need) & ~served
         # trust += (participation * part + served * served_) - unmet * unmet_, in place.
-        change = np.multiply(s.trust_participation, part, out=self._scratch("trust_change", pop.trust.shape))
+        change = s.trust_participation * part
         change += s.trust_served * served
         change -= s.trust_unmet * unmet
         pop.trust += change
@@ -466,27 +466,6 @@ class EcosystemModel(mesa.Model):
             idle = np.nonzero(pop.employment == UNEMPLOYED)[0]
             back = idle[rng.random(idle.size) < s.mainstream_recovery * gap * pop.n / max(idle.size, 1)]
             pop.employment[back] = MAINSTREAM
-
-    def _need_arising(self) -> np.ndarray:
-        """New need per month, ``need_growth * pressure * situation`` per (citizen, domain):
-        computed once and reused while the pressure and the growth rate are those it was
-        computed with (a citizen's situation is fixed: ``Population`` keeps it read-only)."""
-        s = self.spec
-        key = (s.need_growth, self.pressure.tobytes(), id(self.population.situation))
-        cached = self.__dict__.get("_need_arising_cache")
-        if cached is None or cached[0] != key:
-            arising = s.need_growth * self.pressure[None, :] * self.population.situation
-            arising.flags.writeable = False
-            cached = self._need_arising_cache = (key, arising)
-        return cached[1]
-
-    def _scratch(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A float64 work array kept between months (its contents are overwritten by each user)."""
-        buffers = self.__dict__.setdefault("_scratch_buffers", {})
-        buf = buffers.get(name)
-        if buf is None or buf.shape != shape:
-            buf = buffers[name] = np.empty(shape)
-        return buf
 
     def _reach(self) -> np.ndarray:
         """Citizens made aware of solutions this month per (community, domain) by procurement

@@ -26,7 +26,7 @@ class Population:
     Attributes (arrays over citizens unless noted; all dimensionless in [0, 1] unless noted):
         community      int, the neighbourhood a citizen lives in.
         need           (n, 5) unmet need per problem domain.
-        situation      (n, 5) how much need arises for this citizen per unit of structural pressure (mean about 1; fixed, read-only).
+        situation      (n, 5) how much need arises for this citizen per unit of structural pressure (mean about 1).
         capacity       ability to define problems, take part in and found projects.
         capacity0      capacity at the start (decay pulls back toward it).
         capital        socio-economic capital (fixed, read-only).
@@ -69,9 +69,8 @@ class Population:
         # circumstances) sets both their initial need and the rate at which new need arises.
         self.situation = (profile[self.community] * np.maximum(0.0, 1.0 - spec.need_capital_slope * gap)[:, None]
                           * rng.lognormal(0.0, spec.need_spread, (n, N_DOMAINS)))
-        # Fixed attributes are read-only: the model caches what they imply (need arising,
-        # 1 - capital, community means of capital).
-        self.situation.flags.writeable = False
+        # Capital is fixed and read-only: the model caches what it implies (1 - capital,
+        # loudness, community means of capital).
         self.capital.flags.writeable = False
         self.one_minus_capital = 1.0 - self.capital
         self.one_minus_capital.flags.writeable = False

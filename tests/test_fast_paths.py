@@ -62,7 +62,7 @@ def test_tie_counts_kept_between_months_equal_the_full_product():
         flip = rng.random(using.shape) < share
         using = using ^ flip
         got = _tie_counts(m, using.reshape(-1))
-        assert got.dtype == np.int32
+        assert got.dtype == np.float32
         assert np.array_equal(got.reshape(-1, 5), np.asarray(ties @ using.astype(np.float32)))
     # Another network (not the one the population built) is not counted incrementally.
     m.population.ties = ties.copy()
