@@ -142,14 +142,14 @@ class Organisation(mesa.Agent):
     # ---------------------------------------------------------------- money
     def receive(self, amount: float, flow: str, earned: bool = True) -> None:
         """Money from outside the ledgered stocks (sales, donations, market revenue)."""
-        self.model.ledger.source(flow, amount)
+        self.model.ledger.sources[flow] += amount  # Ledger.source, without a call (hot path)
         self.cash += amount
         if earned:
             self.month_income += amount
 
     def pay_out(self, amount: float, flow: str) -> None:
         """Money that leaves the ledgered stocks (wages, project spending)."""
-        self.model.ledger.sink(flow, amount)
+        self.model.ledger.sinks[flow] += amount  # Ledger.sink, without a call (hot path)
         self.cash -= amount
 
     @property
@@ -314,9 +314,12 @@ class NonProfit(Organisation):
         if capacity <= 0 or members.size == 0:
             return
         column = pop.need[:, self.domain]  # a view: 1-D gathers are cheaper than (rows, column) ones
-        need = column[members]
-        k = min(capacity, members.size)
-        neediest = members[np.argpartition(-need, k - 1)[:k]]
+        if capacity >= members.size:
+            neediest = members  # all of them (the partition below would pick every one)
+        else:
+            minus_need = column[members]
+            np.negative(minus_need, out=minus_need)
+            neediest = members[minus_need.argpartition(capacity - 1)[:capacity]]
         column[neediest] *= 1.0 - s.service_relief
 
 
@@ -557,10 +560,21 @@ class Government(mesa.Agent):
         if trainees_n < 1:
             return
         merit = s.allocation_by_merit
-        w = (1.0 - merit) + merit * _row_sum(pop.need) * (1.0 - pop.capital)
-        p = np.minimum(1.0, trainees_n * w / w.sum())
+        # w = (1 - merit) + (merit * need summed over domains) * (1 - capital), and
+        # p = min(1, (trainees * w) / sum(w)): the same operations, in place.
+        w = _row_sum(pop.need)
+        w *= merit
+        w *= pop.one_minus_capital
+        w += 1.0 - merit
+        total = w.sum()
+        p = w
+        p *= trainees_n
+        p /= total
+        np.minimum(p, 1.0, out=p)
         trained = m.rng.random(pop.n) < p
-        pop.capacity[trained] += s.education_gain * (1.0 - pop.capacity[trained])
+        idx = np.flatnonzero(trained)
+        before = pop.capacity[idx]
+        pop.capacity[idx] = before + s.education_gain * (1.0 - before)
         pop.participating |= trained
         # Non-profits deliver the courses and keep a delivery fee for their own costs.
         npos = list(m.agents_by_type.get(NonProfit, []))

@@ -53,7 +53,11 @@ def offer(model: "EcosystemModel") -> tuple[np.ndarray, np.ndarray]:
     rank = np.arange(cell.size)
     # Per cell: the highest fit, the earliest entry among equals (a later one must be strictly better).
     order = np.lexsort((rank, -fit, cell))
-    first = order[np.r_[True, cell[order[1:]] != cell[order[:-1]]]]
+    sorted_cell = cell[order]
+    head = np.empty(order.size, dtype=bool)  # first entry of each cell in the sorted order
+    head[0] = True
+    np.not_equal(sorted_cell[1:], sorted_cell[:-1], out=head[1:])
+    first = order[head]
     first = first[fit[first] > 0.0]
     best_fit.reshape(-1)[cell[first]] = fit[first]
     best_sol.reshape(-1)[cell[first]] = ids[first]
@@ -82,6 +86,44 @@ def _neighbour_counts(ties, using_flat: np.ndarray, rows: np.ndarray, doms: np.n
     return np.bincount(pair, hits, rows.size).astype(np.float32)
 
 
+def _tie_counts(model: "EcosystemModel", using_flat: np.ndarray) -> np.ndarray | None:
+    """Number of each citizen's ties using a solution, per (citizen, domain), flattened (float32,
+    exact integers):
+    ``ties @ using``, kept between months and updated only for the (citizen, domain) pairs whose
+    use changed since the last call (each adds or removes 1 at its citizen's ties). The counts
+    are exact integers however they are reached: the same numbers as the sparse product.
+
+    Only for the population's own network, which is symmetric with 0/1 entries (so a citizen's
+    row of ties is also the column the product reads); None for any other ``ties`` matrix."""
+    pop = model.population
+    ties = pop.ties
+    if getattr(pop, "symmetric_ties", None) is not ties:
+        return None
+    n_dom = pop.adopted.shape[1]
+    state = model.__dict__.get("_tie_counts_state")
+    if state is not None and state[0] is ties and state[1].shape == using_flat.shape:
+        _, used, counts = state
+        changed = np.flatnonzero(used != using_flat)
+        if changed.size == 0:
+            return counts
+        rows, doms = np.divmod(changed, n_dom)
+        indptr = ties.indptr
+        starts = indptr[rows].astype(np.int64)
+        lens = indptr[rows + 1].astype(np.int64) - starts
+        total = int(lens.sum())
+        if total <= ties.nnz:  # cheaper than the whole product
+            pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
+            step = np.where(using_flat[changed], 1.0, -1.0).astype(np.float32)  # exact
+            np.add.at(counts, ties.indices[pos].astype(np.int64) * n_dom + np.repeat(doms, lens),
+                      np.repeat(step, lens))
+            used[changed] = using_flat[changed]
+            return counts
+    full = ties @ using_flat.reshape(-1, n_dom).astype(np.float32)
+    counts = np.asarray(full).reshape(-1)  # float32 sums of 1s: exact integers
+    model._tie_counts_state = (ties, using_flat.copy(), counts)
+    return counts
+
+
 def adopt(model: "EcosystemModel", reach: np.ndarray) -> None:
     """One month of adoption. ``reach``: citizens made aware, per (community, domain)."""
     s = model.spec
@@ -96,7 +138,8 @@ def adopt(model: "EcosystemModel", reach: np.ndarray) -> None:
     if best_fit.any():
         eligible = pop.need > s.need_threshold
         eligible &= ~using
-        eligible &= best_fit[pop.community] > pop.fit_required[:, None]
+        # ``np.take`` along axis 0 is the same gather as ``best_fit[pop.community]``, ~2x faster.
+        eligible &= np.take(best_fit, pop.community, axis=0) > pop.fit_required[:, None]
         cand = np.flatnonzero(eligible)
     else:  # nothing on offer (fit 0 everywhere): nobody is eligible
         cand = np.zeros(0, dtype=np.intp)
@@ -105,8 +148,12 @@ def adopt(model: "EcosystemModel", reach: np.ndarray) -> None:
         cell = pop.community[rows].astype(np.int64) * n_dom + doms  # flat (community, domain)
         n_eligible = np.bincount(cell, minlength=best_fit.size)
         aware = np.minimum(1.0, reach.reshape(-1) / np.maximum(n_eligible.astype(np.float64), 1.0))
-        neighbours = (_neighbour_counts(pop.ties, using_flat, rows, doms, n_dom)
-                      / np.maximum(pop.degree, 1)[rows])
+        counts = _tie_counts(model, using_flat)
+        if counts is None:
+            counts = _neighbour_counts(pop.ties, using_flat, rows, doms, n_dom)
+        else:
+            counts = counts[cand]  # float32 exact integers, as the product's
+        neighbours = counts / np.maximum(pop.degree, 1)[rows]
         fit = best_fit.reshape(-1)[cell]
         p_out = aware[cell] * (1.0 - s.trust_weight + s.trust_weight * pop.trust[rows])
         p_imit = np.minimum(1.0, s.imitation * neighbours)
@@ -151,7 +198,8 @@ def relieve_and_pay(model: "EcosystemModel") -> None:
     if n_sol == 0:
         model.users_by_solution = np.zeros(0, dtype=np.int64)
         return
-    fits = np.append(np.array([sol.fit for sol in model.solutions]), 0.0)
+    fits = np.zeros(n_sol + 1)  # the entry after the last solution stays 0
+    fits[:n_sol] = [sol.fit for sol in model.solutions]
     n_dom = pop.adopted.shape[1]
     adopted_flat = pop.adopted.reshape(-1)
     users = np.flatnonzero(adopted_flat >= 0)  # row-major, as np.nonzero
@@ -159,19 +207,22 @@ def relieve_and_pay(model: "EcosystemModel") -> None:
     need_flat = pop.need.reshape(-1)
     if np.shares_memory(need_flat, pop.need):
         # Non-users' need is unchanged (need - 0 * need), so only users' entries are updated.
-        need_flat[users] -= s.relief * fits[ids] * need_flat[users]
+        # need -= (relief * fit) * need, gathering the users' need once.
+        need_users = need_flat[users]
+        need_flat[users] = need_users - s.relief * fits[ids] * need_users
     else:
         pop.need -= s.relief * fits[pop.adopted] * pop.need
     rows = users // n_dom
     pay = s.price * model.economy * np.maximum(0.0, 1.0 + s.price_capital_slope * (pop.capital[rows] - s.capital_mean))
     revenue = np.bincount(ids, pay, minlength=n_sol).tolist()
+    markup, reinvest_share, deploy_cost = s.proprietary_markup, s.reinvest_share, s.deploy_cost_per_user
     for sol in model.solutions:
         if sol.alive and sol.provider is not None and revenue[sol.id] > 0:
-            sales = revenue[sol.id] * (1.0 + s.proprietary_markup * (not sol.open))
+            sales = revenue[sol.id] * (1.0 + markup * (not sol.open))
             sol.provider.receive(sales, "sales")
-            reinvest = s.reinvest_share * sales
+            reinvest = reinvest_share * sales
             sol.provider.pay_out(reinvest, "deploy_spend")
-            sol.capacity += reinvest / s.deploy_cost_per_user
+            sol.capacity += reinvest / deploy_cost
     model.users_by_solution = np.bincount(ids, minlength=n_sol)
 
 

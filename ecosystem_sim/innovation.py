@@ -134,8 +134,12 @@ def perceive(model: "EcosystemModel") -> None:
     topics chosen by ministries, residents consulted once)."""
     s = model.spec
     pop = model.population
-    loud = s.complaint_floor + (1.0 - s.complaint_floor) * pop.capital
-    visible = pop.community_mean(pop.need * loud[:, None])
+    # ``loud`` depends on fixed capital only: computed once per complaint floor.
+    cached = model.__dict__.get("_loudness")
+    if cached is None or cached[0] != s.complaint_floor:
+        loud = s.complaint_floor + (1.0 - s.complaint_floor) * pop.capital
+        cached = model._loudness = (s.complaint_floor, loud[:, None])
+    visible = pop.community_mean(pop.need * cached[1])
     gov = model.government
     gov.perceived_need += (visible - gov.perceived_need) / s.official_lag
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -82,20 +83,23 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
     jobs_int = revenue = loans = 0.0
     firm_income = firm_subsidy = 0.0
     for o in orgs:
-        by_kind[o.kind] += 1
+        kind = o.kind
+        by_kind[kind] += 1
         loans += o.loan
-        if o.kind == "intermediary":
+        if kind == "intermediary":
             jobs_int += o.jobs
         else:
-            jobs_sub += o.jobs_subsidised
+            jobs_sub += len(o.subsidised)  # o.jobs_subsidised
             jobs_self += len(o.staff)
-            if o.kind not in ("for_profit", "csr_firm"):
+            if kind not in ("for_profit", "csr_firm"):
                 revenue += o.last_income
-        if o.kind in FIRM_KINDS:
+        if kind in FIRM_KINDS:
             firm_income += o.last_income
             firm_subsidy += o.last_subsidy
     jobs_proj = sum(len(p.staff) for p in model.projects)
-    counts = np.array(list(by_kind.values()), dtype=float)
+    # Python's sum of floats is compensated (3.12+), not a running total: kept as it was.
+    org_cash = sum(o.cash for o in orgs)
+    counts = tuple(by_kind.values())
     using = pop.adopted >= 0
     ever = (pop.need > s.need_threshold) | using
     # Per-domain counts (integers, so any summation order gives the same numbers).
@@ -111,7 +115,7 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
         "jobs_created": model.month_counts["hires"],
         **{f"orgs_{k}": v for k, v in by_kind.items()},
         "orgs_alive": len(orgs),
-        "org_diversity": _entropy(counts) if counts.sum() else 0.0,
+        "org_diversity": _entropy_of_counts(counts) if any(counts) else 0.0,
         "subsidy_dependence": firm_subsidy / (firm_income + firm_subsidy) if firm_income + firm_subsidy > 0 else 0.0,
         "unmet_need": float(pop.need.mean()),
         "need_met_share": float(n_using / max(sum(ever_d), 1)),
@@ -124,7 +128,8 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
     density, mean_degree, giant = partnership_measures(model, orgs)
     gov = model.government
     out.update({
-        "participation": float(pop.participating.mean()),
+        # The mean of a bool array is its exact count over n, rounded once: so is this.
+        "participation": np.count_nonzero(pop.participating) / pop.participating.size,
         "capacity_mean": float(pop.capacity.mean()),
         "capacity_gini": gini(pop.capacity),
         "partner_density": density,
@@ -135,8 +140,8 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
         "treasury": gov.treasury,
         "project_account": gov.project_account,
         "social_fund": gov.social_fund,
-        "org_cash": sum(o.cash for o in orgs),
-        "money_total": model.money_total(),
+        "org_cash": org_cash,
+        "money_total": model.money_total(org_cash),
         "budget_in": gov.budget_in,
         "programme_spend": float(model.month_counts["programme_spend"]),
         "grants_awarded": model.month_counts["projects_started"],
@@ -149,6 +154,12 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
         "economy": model.economy,
     })
     return out
+
+
+@lru_cache(maxsize=256)
+def _entropy_of_counts(counts: tuple[int, ...]) -> float:
+    """:func:`_entropy` of a tuple of counts, remembered (few distinct mixes occur in a run)."""
+    return _entropy(np.array(counts, dtype=float))
 
 
 def _entropy(counts: np.ndarray) -> float:
@@ -176,8 +187,26 @@ def partnership_measures(model: "EcosystemModel", orgs: list) -> tuple[float, fl
     return result
 
 
+_SMALL_GRAPH = 4000
+"""Organisations plus partnerships up to which plain Python (a dict of positions, union-find)
+is faster than numpy's and scipy's set-up; above it, the array versions. Same results."""
+
+
 def _partnership_measures(model: "EcosystemModel", orgs: list) -> tuple[float, float, float]:
     n = len(orgs)
+    if n + len(model.partnerships) <= _SMALL_GRAPH:
+        # Positions by a dict; the same edges (both ends live) as the sorted search below.
+        where = {o.unique_id: i for i, o in enumerate(orgs)}
+        r, c = [], []
+        for a, b in model.partnerships:
+            i, j = where.get(a), where.get(b)
+            if i is not None and j is not None:
+                r.append(i)
+                c.append(j)
+        edges = len(r)
+        if edges == 0:
+            return 0.0, 0.0, 1.0 / n
+        return 2 * edges / (n * (n - 1)), 2 * edges / n, float(_largest_component(n, r, c) / n)
     # Map unique ids to positions in ``orgs`` with a sorted search instead of a dict.
     ids = np.fromiter((o.unique_id for o in orgs), np.int64, n)
     order = np.argsort(ids, kind="stable")
@@ -193,11 +222,12 @@ def _partnership_measures(model: "EcosystemModel", orgs: list) -> tuple[float, f
     return 2 * edges / (n * (n - 1)), 2 * edges / n, float(_largest_component(n, r, c) / n)
 
 
-def _largest_component(n: int, r: np.ndarray, c: np.ndarray) -> int:
+def _largest_component(n: int, r, c) -> int:
     """Size of the largest connected component of the undirected graph on ``n`` nodes with
-    edges ``(r[i], c[i])``. Small graphs: union-find in Python (scipy's set-up costs more
-    than the whole search); large ones: ``scipy.sparse.csgraph.connected_components``."""
-    if n + r.size > 4000:
+    edges ``(r[i], c[i])`` (arrays or lists). Small graphs: union-find in Python (scipy's
+    set-up costs more than the whole search); large ones: ``scipy.sparse.csgraph.connected_components``."""
+    if n + len(r) > _SMALL_GRAPH:
+        r, c = np.asarray(r), np.asarray(c)
         adj = sp.coo_matrix((np.ones(r.size), (r, c)), shape=(n, n)).tocsr()
         _, labels = connected_components(adj, directed=False)
         return int(np.bincount(labels).max())
@@ -209,7 +239,9 @@ def _largest_component(n: int, r: np.ndarray, c: np.ndarray) -> int:
             x = parent[x]
         return x
 
-    for a, b in zip(r.tolist(), c.tolist()):
+    if isinstance(r, np.ndarray):
+        r, c = r.tolist(), c.tolist()
+    for a, b in zip(r, c):
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[ra] = rb

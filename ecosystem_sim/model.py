@@ -44,6 +44,16 @@ def _any_column(mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def _uses_any(adopted: np.ndarray) -> np.ndarray:
+    """``(adopted >= 0).any(axis=1)``: a row has a solution id (>= 0) unless every entry is
+    -1, i.e. unless the bitwise AND of its entries (sign bit set only if all are negative) is
+    negative. Column ANDs skip the (n, k) comparison."""
+    both = adopted[:, 0].copy()
+    for k in range(1, adopted.shape[1]):
+        both &= adopted[:, k]
+    return both >= 0
+
+
 def _at_least_one(expected: float) -> int:
     """Organisations to create for an expected count: rounded, but never zero when the rate is not."""
     return max(1, int(round(expected))) if expected > 0 else 0
@@ -250,13 +260,16 @@ class EcosystemModel(mesa.Model):
         """Live organisations in partnership with organisation ``uid``."""
         return [self._orgs_by_id[i] for i in sorted(self._partners.get(uid, ())) if self._orgs_by_id[i].alive]
 
-    def money_total(self) -> float:
+    def money_total(self, org_cash: float | None = None) -> float:
         """All money in ledgered stocks (M KRW): treasury, accounts, organisations' cash,
-        and follow-up money held by projects and solutions."""
+        and follow-up money held by projects and solutions. ``org_cash``: the organisations'
+        cash if the caller has just summed it (``sum(o.cash for o in organisations())``)."""
         gov = self.government
+        if org_cash is None:
+            org_cash = sum(o.cash for o in self.organisations())
         return (gov.treasury + gov.project_account + gov.social_fund + gov.intermediary_savings
                 + gov.national_rd_account + gov.national_followup
-                + sum(o.cash for o in self.organisations())
+                + org_cash
                 + sum(p.followup for p in self.projects)
                 + sum(sol.followup for sol in self.solutions))
 
@@ -409,7 +422,10 @@ class EcosystemModel(mesa.Model):
         # as circumstances change, so unserved need settles at a level that differs between
         # citizens, communities and domains instead of filling every cell.
         arising = s.need_growth * self.pressure[None, :] * pop.situation
-        np.clip(pop.need + arising - s.need_resolution * pop.need, 0.0, 1.0, out=pop.need)
+        # (need + arising) - resolution * need, in place on the first temporary (same operations).
+        arising += pop.need
+        arising -= s.need_resolution * pop.need
+        np.clip(arising, 0.0, 1.0, out=pop.need)
         # Intermediaries' living labs open places to take part; the active and trusting take them.
         places = np.zeros(pop.n_communities)
         for b in self.intermediaries():
@@ -417,18 +433,34 @@ class EcosystemModel(mesa.Model):
                 pop.community_size[b.communities] / pop.community_size[b.communities].mean())
         w = pop.activeness * (s.trust_floor + pop.trust)
         w_c = np.bincount(pop.community, w, pop.n_communities)
-        p = np.minimum(1.0, places[pop.community] * w / np.maximum(w_c[pop.community], 1e-300))
+        # min(1, (places * w) / max(w_c, 1e-300)) per citizen, computed in place.
+        p = places[pop.community]
+        p *= w
+        w_here = w_c[pop.community]
+        p /= np.maximum(w_here, 1e-300, out=w_here)
+        np.minimum(p, 1.0, out=p)
         pop.participating |= rng.random(pop.n) < p
         part = pop.participating
-        pop.capacity[part] += s.capacity_gain * (1.0 - pop.capacity[part])
-        pop.capacity -= s.capacity_decay * (pop.capacity - pop.capacity0)
-        served = _any_column(pop.adopted >= 0)
+        taking_part = np.flatnonzero(part)
+        before = pop.capacity[taking_part]
+        pop.capacity[taking_part] = before + s.capacity_gain * (1.0 - before)
+        drift = pop.capacity - pop.capacity0
+        drift *= s.capacity_decay
+        pop.capacity -= drift
+        served = _uses_any(pop.adopted)
         unmet = _any_column(pop.need > s.unmet_high_need) & ~served
-        pop.trust += s.trust_participation * part + s.trust_served * served - s.trust_unmet * unmet
+        # trust += (participation * part + served * served_) - unmet * unmet_, in place.
+        change = s.trust_participation * part
+        change += s.trust_served * served
+        change -= s.trust_unmet * unmet
+        pop.trust += change
         np.clip(pop.trust, 0.0, 1.0, out=pop.trust)
-        self.participation_by_community = np.bincount(pop.community, part, pop.n_communities)
+        # Participants per community (as float64, what a bincount weighted by ``part`` gives).
+        self.participation_by_community = np.bincount(pop.community[taking_part],
+                                                      minlength=pop.n_communities).astype(np.float64)
         # Mainstream jobs drift back toward their pre-downturn level as the economy allows.
-        share = (pop.employment == MAINSTREAM).mean()
+        # (A count over n is the mean of the 0/1 values: both are the exact count, rounded once.)
+        share = np.count_nonzero(pop.employment == MAINSTREAM) / pop.n
         gap = self.mainstream_base * min(self.economy, 1.0) - share
         if gap > 0:
             idle = np.nonzero(pop.employment == UNEMPLOYED)[0]

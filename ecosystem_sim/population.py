@@ -29,7 +29,8 @@ class Population:
         situation      (n, 5) how much need arises for this citizen per unit of structural pressure (mean about 1).
         capacity       ability to define problems, take part in and found projects.
         capacity0      capacity at the start (decay pulls back toward it).
-        capital        socio-economic capital (fixed).
+        capital        socio-economic capital (fixed, read-only).
+        one_minus_capital  ``1 - capital`` (read-only).
         activeness     propensity to take part (fixed).
         trust          trust in public and collective action.
         fit_required   least fit a solution must have for this citizen to take it up (fixed).
@@ -68,6 +69,11 @@ class Population:
         # circumstances) sets both their initial need and the rate at which new need arises.
         self.situation = (profile[self.community] * np.maximum(0.0, 1.0 - spec.need_capital_slope * gap)[:, None]
                           * rng.lognormal(0.0, spec.need_spread, (n, N_DOMAINS)))
+        # Capital is fixed and read-only: the model caches what it implies (1 - capital,
+        # loudness, community means of capital).
+        self.capital.flags.writeable = False
+        self.one_minus_capital = 1.0 - self.capital
+        self.one_minus_capital.flags.writeable = False
         self.need = np.clip(spec.need_start_mean * self.situation, 0.0, 1.0)
         self.adopted = np.full((n, N_DOMAINS), -1, dtype=np.int32)
         employed = rng.random(n) < spec.mainstream_employment * (1.0 + spec.employment_capital_slope * gap)
@@ -76,6 +82,9 @@ class Population:
         self.ties = _social_network(rng, self.community, self.community_size, spec.mean_degree,
                                     spec.within_community_ties)
         self.degree = np.asarray(self.ties.sum(axis=1)).ravel()
+        # The network as built here is symmetric with 0/1 entries; diffusion keeps neighbour
+        # counts incrementally for this matrix only (a replaced ``ties`` is not this object).
+        self.symmetric_ties = self.ties
         # Members of each community, for drawing within a community without a Python loop.
         self.order = np.argsort(self.community, kind="stable").astype(np.int32)
         self.start = np.concatenate([[0], np.cumsum(self.community_size)]).astype(np.int64)
