@@ -1,5 +1,5 @@
-"""The README's table of the short calibration cannot drift from the calibration's kept output
-(``docs/data/calibration-short-2026-11-30/``): the block is what the generator writes, and, read
+"""The README's table of the calibration cannot drift from the calibration's kept output
+(``docs/data/calibration-2026-11-30/``): the block is what the generator writes, and, read
 on its own, every row's numbers, *met* and *out of reach* agree with ``targets_fit.csv`` and the
 caption's run settings with ``calibration.json`` and ``generations.csv``."""
 
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "docs" / "data" / "calibration-short-2026-11-30"
+DATA = ROOT / "docs" / "data" / "calibration-2026-11-30"
 START, END = "<!-- calibration-targets:start -->", "<!-- calibration-targets:end -->"
 
 
@@ -46,17 +46,18 @@ def _close(shown: str, value: float) -> bool:
 def test_block_is_what_the_generator_writes():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert _generator().updated(text) == text, (
-        "README.md's calibration table is out of date with docs/data/calibration-short-2026-11-30: "
+        "README.md's calibration table is out of date with docs/data/calibration-2026-11-30: "
         "run `python docs/make_readme_calibration_table.py`")
 
 
 def test_rows_agree_with_targets_fit_csv():
     fit = pd.read_csv(DATA / "targets_fit.csv").set_index("target")
-    rows = re.findall(r"^\| `([a-z0-9_]+)` \| (\w+) \| ([-0-9.,e+]+) [^|]*\| ([-0-9.,e+]+) \[([-0-9.,e+]+), "
-                      r"([-0-9.,e+]+)\] \| (yes|no) \| ([^|]*) \|$", _block(), flags=re.M)
+    rows = re.findall(r"^\| `([a-z0-9_]+)` \| (yes|reported only) \| (\w+) \| ([-0-9.,e+]+) [^|]*\| ([-0-9.,e+]+) "
+                      r"\[([-0-9.,e+]+), ([-0-9.,e+]+)\] \| (yes|no) \| ([^|]*) \|$", _block(), flags=re.M)
     assert [r[0] for r in rows] == list(fit.index), "one row per target of targets_fit.csv, in its order"
-    for name, scenario, observed, median, q05, q95, met, why in rows:
+    for name, fitted, scenario, observed, median, q05, q95, met, why in rows:
         row = fit.loc[name]
+        assert (fitted == "yes") == bool(row.fitted), name
         assert scenario == row.scenario, name
         assert _close(observed, row.observed), (name, observed, row.observed)
         for shown, value in ((median, row.sim_median), (q05, row.sim_q05), (q95, row.sim_q95)):
@@ -73,12 +74,16 @@ def test_caption_states_the_recorded_run():
     gens = pd.read_csv(DATA / "generations.csv")
     fit = pd.read_csv(DATA / "targets_fit.csv")
     seconds = sum(s["seconds"] for s in meta["sessions"])
-    assert "unconverged" in block and not meta["converged"]
+    assert ("(converged:" in block) == bool(meta["converged"]) and ("(not converged:" in block) != bool(meta["converged"])
     assert f"--population {meta['population']} --generations {len(gens)}" in block
     assert f"{int(seconds // 60)} min {round(seconds % 60)} s" in block
     assert "5,000 citizens" in block  # the calibration's region, recorded in its report
     assert "'n_citizens': 5000" in (DATA / "report.md").read_text(encoding="utf-8")
-    assert f"{int(fit.met.sum())} of {len(fit)} targets met" in block
+    fitted, reported = fit[fit.fitted], fit[~fit.fitted]
+    assert f"{int(fitted.met.sum())} of {len(fitted)} fitted targets met" in block
+    assert f"{int(reported.met.sum())} of the {len(reported)} reported only" in block
+    w = pd.read_csv(DATA / "posterior.csv")["weight"].to_numpy(dtype=float)
+    assert f"{(w.sum() ** 2) / (w ** 2).sum():.1f} of {len(w)} particles" in block
     unreachable = int(((fit.observed < fit.prior_min) | (fit.observed > fit.prior_max)).sum())
     assert f"{unreachable} out of reach" in block
 
@@ -87,10 +92,10 @@ def test_readme_prose_counts_match_the_csv():
     """The README's sentence about the short run (outside the generated block) says the same."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     fit = pd.read_csv(DATA / "targets_fit.csv")
-    said = re.search(r"meets (\d+) of the (\d+) targets", text)
+    said = re.search(r"meets (\d+) of the (\d+) fitted targets", text)
     if said is None:
         pytest.skip("the README no longer states the counts in prose")
-    assert (int(said.group(1)), int(said.group(2))) == (int(fit.met.sum()), len(fit))
+    assert (int(said.group(1)), int(said.group(2))) == (int(fit[fit.fitted].met.sum()), int(fit.fitted.sum()))
 
 
 def test_odd_section_6_names_every_calibration_target():
