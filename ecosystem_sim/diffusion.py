@@ -74,16 +74,22 @@ def _neighbour_counts(ties, using_flat: np.ndarray, rows: np.ndarray, doms: np.n
     if rows.size > 0.6 * ties.shape[0]:
         full = ties @ using_flat.reshape(-1, n_dom).astype(np.float32)
         return np.asarray(full)[rows, doms]
+    pos, lens = _tie_positions(ties, rows)
+    if pos.size == 0:
+        return np.zeros(rows.size, dtype=np.float32)
+    pair = np.repeat(np.arange(rows.size), lens)
+    hits = using_flat[ties.indices[pos].astype(np.int64) * n_dom + doms[pair]] * ties.data[pos]
+    return np.bincount(pair, hits, rows.size).astype(np.float32)
+
+
+def _tie_positions(ties, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in the CSR arrays of ``ties`` of the ties of each citizen in ``rows``, row after
+    row, and how many each has."""
     indptr = ties.indptr
     starts = indptr[rows].astype(np.int64)
     lens = indptr[rows + 1].astype(np.int64) - starts
-    total = int(lens.sum())
-    if total == 0:
-        return np.zeros(rows.size, dtype=np.float32)
-    pair = np.repeat(np.arange(rows.size), lens)
-    pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
-    hits = using_flat[ties.indices[pos].astype(np.int64) * n_dom + doms[pair]] * ties.data[pos]
-    return np.bincount(pair, hits, rows.size).astype(np.float32)
+    pos = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
+    return pos, lens
 
 
 def _tie_counts(model: "EcosystemModel", using_flat: np.ndarray) -> np.ndarray | None:
@@ -107,12 +113,8 @@ def _tie_counts(model: "EcosystemModel", using_flat: np.ndarray) -> np.ndarray |
         if changed.size == 0:
             return counts
         rows, doms = np.divmod(changed, n_dom)
-        indptr = ties.indptr
-        starts = indptr[rows].astype(np.int64)
-        lens = indptr[rows + 1].astype(np.int64) - starts
-        total = int(lens.sum())
-        if total <= ties.nnz:  # cheaper than the whole product
-            pos = np.arange(total, dtype=np.int64) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
+        pos, lens = _tie_positions(ties, rows)
+        if pos.size <= ties.nnz:  # cheaper than the whole product
             step = np.where(using_flat[changed], 1.0, -1.0).astype(np.float32)  # exact
             np.add.at(counts, ties.indices[pos].astype(np.int64) * n_dom + np.repeat(doms, lens),
                       np.repeat(step, lens))

@@ -89,7 +89,7 @@ def snapshot(model: "EcosystemModel") -> dict[str, float]:
         if kind == "intermediary":
             jobs_int += o.jobs
         else:
-            jobs_sub += len(o.subsidised)  # o.jobs_subsidised
+            jobs_sub += o.jobs_subsidised
             jobs_self += len(o.staff)
             if kind not in ("for_profit", "csr_firm"):
                 revenue += o.last_income
