@@ -33,6 +33,15 @@ def annuity_payment(principal: float, rate: float, months: int) -> float:
     return principal * rate / -math.expm1(-months * math.log1p(rate))
 
 
+def annuity_value(payment: float, rate: float, months: int) -> float:
+    """Principal (M KRW) that ``months`` equal monthly payments of ``payment`` (M KRW / month)
+    repay with interest ``rate`` (per month): the inverse of :func:`annuity_payment`,
+    ``A (1 - (1 + r)^-n) / r``, which is ``A n`` without interest."""
+    if rate <= 0:
+        return payment * months
+    return payment * -math.expm1(-months * math.log1p(rate)) / rate
+
+
 def _row_sum(values: np.ndarray) -> np.ndarray:
     """``values.sum(axis=1)`` of an (n, k) array with few columns, as a left-to-right sum of
     the columns: the order numpy uses for this reduction (same bits), ~4x faster."""

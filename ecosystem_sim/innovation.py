@@ -75,9 +75,14 @@ class Programme:
         account         attribute of the government holding the pot.
         citizen_topics  0-1 weight of residents' voiced need in choosing topics.
         followup_share  share of each grant kept for follow-up after a pilot.
-        perception_noise  lognormal sigma of officials' error on the need they see.
+        perception_noise  lognormal sigma of officials' salience (political agenda, fashion) on
+                        the need they see.
         match_rate      share of each grant the local government must add from its project account.
         duplication     share of submitted issues that copy a topic already funded elsewhere.
+        salience_halflife  months over which officials' salience of a topic halves its pull
+                        toward the new call's draw (0 = drawn afresh at every call).
+        salience        (communities, domains) officials' current salience multipliers (state:
+                        None before the first call).
     """
 
     name: str
@@ -87,6 +92,8 @@ class Programme:
     perception_noise: float
     match_rate: float = 0.0
     duplication: float = 0.0
+    salience_halflife: float = 0.0
+    salience: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass(eq=False)
@@ -148,12 +155,24 @@ def topic_weights(model: "EcosystemModel", programme: Programme) -> tuple[np.nda
     """Weights of every (community, domain) cell as a topic of this programme's call, as
     (officials', residents') pair, each summing to 1.
 
-    Officials: their lagged view of visible need, with salience noise drawn per call.
+    Officials: their lagged view of visible need times the salience of each topic to them
+    (political agenda, fashion). Salience is lognormal with log-sd ``perception_noise`` and
+    persists from call to call: an agenda outlives a call (001 talk 1: topics chosen by
+    ministries), so officials' misses do not average out over the years. Its log follows an
+    AR(1) whose correlation between calls is 2 ** -(call interval / ``salience_halflife``),
+    started from its stationary law; half-life 0 draws it afresh at every call.
     Residents: the need they voice (need × activeness × capacity, per resident).
     """
     pop = model.population
-    noise = model.rng.lognormal(0.0, programme.perception_noise, model.government.perceived_need.shape)
-    officials = model.government.perceived_need * noise
+    shape = model.government.perceived_need.shape
+    kept = programme.salience
+    if kept is None or programme.salience_halflife <= 0:
+        salience = model.rng.lognormal(0.0, programme.perception_noise, shape)
+    else:
+        rho = np.exp2(-model.spec.call_interval / programme.salience_halflife)  # halves every half-life
+        salience = kept ** rho * model.rng.lognormal(0.0, programme.perception_noise * np.sqrt(1.0 - rho * rho), shape)
+    programme.salience = salience
+    officials = model.government.perceived_need * salience
     citizens = pop.community_mean(pop.need * (pop.activeness * pop.capacity)[:, None])
     return shares_or_equal(officials), shares_or_equal(citizens)
 

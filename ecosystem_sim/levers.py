@@ -271,7 +271,8 @@ _ROWS: list[Lever] = [
        "(an annuity) that end it at this term.", "000: social funds (revolving)", integer=True),
     _b("debt_service_share", "share of free cash flow", 0.5, 0.0, 1.0,
        "Most of its free cash flow (smoothed earned income less wages and running costs) a borrower may owe "
-       "in monthly principal repayments (the fund's credit check)."),
+       "in monthly loan payments, interest included (the fund's credit check: it lends the principal such "
+       "payments repay over the loan term)."),
     _b("founding_loan", "M KRW", 10.0, 0.0, 200.0, "Start-up loan the social fund offers a citizen-founded organisation."),
     _b("fund_cap_months", "months of inflow", 24.0, 1.0, 240.0,
        "Most the social fund holds, in months of its budget inflow; money above it is recycled into project funding (no idle pile)."),
@@ -282,6 +283,14 @@ _ROWS: list[Lever] = [
        "001 talk 1: topics chosen by ministries"),
     _b("national_noise", "log-sd", 1.5, 0.0, 3.0, "Salience noise in the national ministries' choice of topics (further from the region).",
        "001 talk 1: topics chosen by ministries; duplicated programmes"),
+    _b("official_salience_halflife", "months", 48.0, 0.0, 240.0,
+       "Half-life of the local officials' salience of a topic (their agenda persists from call to call; "
+       "0 = drawn afresh at every call, so misses average out). Default: one term of a local government head.",
+       "001 talk 1: topics chosen by ministries, 'no empathy'; assumption for the number (4-year local term)"),
+    _b("national_salience_halflife", "months", 60.0, 0.0, 240.0,
+       "Half-life of the national ministries' salience of a topic (0 = drawn afresh at every call). "
+       "Default: one presidential term.",
+       "001 talk 1: topics chosen by ministries; assumption for the number (5-year presidential term)"),
     _b("complaint_floor", "0-1", 0.3, 0.0, 1.0,
        "How visible the need of a citizen with no capital is, relative to one with full capital (visible need leans to those who complain)."),
     _b("call_interval", "months", 12, 1, 60, "Months between calls for projects.", "001 talk 1: single-year regional calls", integer=True),

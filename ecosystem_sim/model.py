@@ -30,7 +30,7 @@ import mesa
 import numpy as np
 
 from . import diffusion, innovation, shocks
-from .agents import Citizen, Firm, Government, Intermediary, NonProfit, Organisation
+from .agents import Citizen, Firm, Government, Intermediary, NonProfit, Organisation, annuity_value
 from .levers import DOMAINS, FIRM_KINDS, FOUNDED_KINDS
 from .measures import MEASURES, snapshot
 from .population import ECOSYSTEM, MAINSTREAM, UNEMPLOYED, Population
@@ -135,12 +135,13 @@ class EcosystemModel(mesa.Model):
             Citizen(self, i)
         self.government = Government(self)
         self.programmes = [innovation.Programme("local", "project_account", s.citizen_problem_definition,
-                                                s.followup_share, s.official_noise)]
+                                                s.followup_share, s.official_noise,
+                                                salience_halflife=s.official_salience_halflife)]
         if s.national_budget_per_1000 > 0:
             # National R&D money cannot pay follow-up; the non-R&D half goes to deployment.
             self.programmes.append(innovation.Programme("national", "national_rd_account", s.national_citizen_topics,
                                                         0.0, s.national_noise, s.national_local_match,
-                                                        s.national_duplication))
+                                                        s.national_duplication, s.national_salience_halflife))
         self._populate_organisations()
         self._intermediary_map()
 
@@ -299,14 +300,16 @@ class EcosystemModel(mesa.Model):
             self._partners[b.unique_id].add(a.unique_id)
 
     def credit(self, org: Organisation) -> float:
-        """Most the social fund will lend ``org`` now (M KRW): what a share of its free cash
-        flow (earned income less wages and running costs) repays over the loan term, less
-        what it owes, within the fund's cash. Grant-funded intermediaries earn nothing."""
+        """Most the social fund will lend ``org`` now (M KRW): the principal that monthly
+        annuity payments (interest included) of a share of its free cash flow (earned income
+        less wages and running costs) repay over the loan term, less what it owes, within the
+        fund's cash. Grant-funded intermediaries earn nothing."""
         s = self.spec
         if org.kind == "intermediary" or org.earned <= 0:
             return 0.0
         free_cash_flow = org.earned - s.wage * org.jobs - s.fixed_cost
-        limit = s.debt_service_share * max(free_cash_flow, 0.0) * s.loan_term - org.loan
+        repayable = annuity_value(s.debt_service_share * max(free_cash_flow, 0.0), s.loan_interest, int(s.loan_term))
+        limit = repayable - org.loan
         return max(0.0, min(limit, self.government.social_fund))
 
     def lend(self, org: Organisation, amount: float, purpose: str) -> float:

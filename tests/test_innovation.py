@@ -133,6 +133,38 @@ def test_salience_noise_spreads_officials_topics():
     assert officials[4, 1] < 0.9 and officials.sum() == pytest.approx(1.0)
 
 
+def _log_salience_over_calls(halflife: float, calls: int, seed: int = 5) -> np.ndarray:
+    """Officials' log salience of every cell at each of ``calls`` calls: (calls, cells)."""
+    m = small_model(seed=seed, n_citizens=6000, citizens_per_community=100)
+    programme = innovation.Programme("local", "project_account", 0.0, 0.0, 1.5, salience_halflife=halflife)
+    out = []
+    for _ in range(calls):
+        innovation.topic_weights(m, programme)
+        out.append(np.log(programme.salience).ravel())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("halflife", [12.0, 48.0, 240.0])
+def test_officials_salience_persists_with_its_half_life(halflife):
+    """An agenda outlives a call: the correlation of a cell's log salience between consecutive
+    calls is 0.5 ** (call interval / half-life), and its spread stays the lever's log-sd (the
+    AR(1) starts from its stationary law). About 300 cells x 40 calls; Fisher-z 99.9 % interval,
+    doubled because pairs within one cell's chain are not independent."""
+    logs = _log_salience_over_calls(halflife, calls=40)
+    rho = 0.5 ** (12 / halflife)
+    r = np.corrcoef(logs[:-1].ravel(), logs[1:].ravel())[0, 1]
+    n_pairs = logs[:-1].size
+    half_width = 2 * 3.29 / np.sqrt(n_pairs - 3)
+    assert abs(np.arctanh(r) - np.arctanh(rho)) < half_width, (r, rho)
+    assert logs.std() == pytest.approx(1.5, rel=0.15)
+
+
+def test_officials_salience_without_half_life_is_drawn_afresh_at_each_call():
+    logs = _log_salience_over_calls(0.0, calls=40)
+    r = np.corrcoef(logs[:-1].ravel(), logs[1:].ravel())[0, 1]
+    assert abs(r) < 3.29 / np.sqrt(logs[:-1].size - 3), r
+
+
 # ------------------------------------------------------------------ the call funnel
 def test_the_call_goes_through_the_funnel_stages(granted):
     m = small_model(seed=4, issues_per_10000=200.0, shortlist_share=0.5, proposals_per_issue=2.0)

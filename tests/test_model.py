@@ -367,6 +367,26 @@ def test_a_loan_serviced_in_full_is_repaid_in_equal_payments_and_closed_at_its_t
     assert m.money_total() - m.ledger.net == pytest.approx(gap)
 
 
+@pytest.mark.parametrize("rate", [0.0, 0.002, 0.02])
+def test_the_credit_check_lends_what_the_allowed_share_of_free_cash_flow_repays(rate):
+    """The fund lends the principal whose annuity payments, interest included, are the
+    ``debt_service_share`` of the borrower's free cash flow: the first payment of a loan of the
+    whole credit equals that share (a check that ignored interest would lend more)."""
+    term, share = 36, 0.5
+    m = small(seed=7, loan_term=term, loan_interest=rate, debt_service_share=share)
+    f = m.firms()[0]
+    f.loan = 0.0
+    f.earned = m.spec.wage * f.jobs + m.spec.fixed_cost + 3.0   # free cash flow 3 M KRW / month
+    m.government.social_fund = 1e6
+    lent = m.lend(f, 1e6, "growth")
+    f.cash = 1e6
+    cash = f.cash
+    m.steps += 1
+    f._service_loan()
+    assert cash - f.cash == pytest.approx(share * 3.0, rel=1e-12)
+    assert lent == pytest.approx(share * 3.0 * sum((1 + rate) ** -k for k in range(1, term + 1)), rel=1e-12)
+
+
 def test_a_loan_without_interest_repays_its_principal_in_equal_parts():
     m = small(seed=7, loan_term=12, loan_interest=0.0)
     f = a_borrower(m, 6.0)
