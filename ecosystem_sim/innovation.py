@@ -212,8 +212,12 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
     cells = np.where(by_citizens, rng.choice(w_cit.size, size=n_issues, p=w_cit),
                      rng.choice(w_off.size, size=n_issues, p=w_off)) if n_issues else np.empty(0, int)
     weights = programme.citizen_topics * w_cit + (1.0 - programme.citizen_topics) * w_off
+    copies = np.zeros(n_issues, dtype=bool)
     if programme.duplication > 0 and model.funded_cells and n_issues:
-        # Duplicated programmes: some issues copy a topic another programme already funded.
+        # Duplicated programmes (001 talk 1, "유사 내용 중복 신청"): some applications repeat, under
+        # this programme, a topic another call already funded, sent in by the organisation that
+        # holds that grant. The programme does not see the other's portfolio and ranks the copy
+        # like any issue.
         copies = rng.random(n_issues) < programme.duplication
         funded = np.array(sorted(model.funded_cells))
         cells = np.where(copies, funded[rng.integers(funded.size, size=n_issues)], cells)
@@ -231,10 +235,13 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
     distinct, first = np.unique(cells, return_index=True)
     voiced_cells = np.zeros(w_off.size, dtype=bool)
     voiced_cells[cells[by_citizens]] = True
+    raised_afresh = np.zeros(w_off.size, dtype=bool)  # some issue other than a copy raised it
+    raised_afresh[cells[~copies]] = True
     k_short = min(int(round(s.shortlist_share * n_issues)), distinct.size)
     order = np.lexsort((first, -weights[distinct]))[:k_short]  # ties: first raised first
     shortlist = distinct[order]
     shortlist_by_citizens = voiced_cells[shortlist]
+    shortlist_copied = ~raised_afresh[shortlist]
     funnel["shortlisted"] = k_short + len(retries)
     # 3. Proposals: organisations that know the domain and place propose.
     candidates: list[dict] = []
@@ -251,32 +258,44 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
         cap = np.array([o.capability for o in applicants])
         doms = np.array([o.domain for o in applicants])
         homes = np.array([o.community for o in applicants])
-        for cell, voiced in zip(shortlist, shortlist_by_citizens):
-            community, domain = divmod(int(cell), N_DOMAINS)
-            affinity = cap * (1.0 + s.domain_affinity * (doms == domain)) * (1.0 + s.place_affinity * (homes == community))
-            # Organisations with no capability at all do not propose.
-            n_prop = min(int(rng.poisson(s.proposals_per_issue)), int(np.count_nonzero(affinity)))
-            if n_prop == 0:
-                continue
-            picks = rng.choice(len(applicants), size=n_prop, replace=False, p=affinity / affinity.sum())
-            funnel["proposals"] += n_prop
-            # 4. A living lab where an intermediary has room: residents and officials pick the
-            # proposer, weighing its roots in the community; elsewhere officials pick the most
-            # capable on paper.
-            broker = model.intermediary_for(community)
-            lab = broker is not None and broker.labs_open >= 1.0
-            if lab:
-                broker.labs_open -= 1.0
-                funnel["labs"] += 1
-            props = [applicants[i] for i in picks if id(applicants[i]) not in busy]
-            if not props:
-                continue
-            busy.update(id(o) for o in props)
-            rooted = s.place_affinity if lab else 0.0
-            best = max(props, key=lambda o: (o.capability * (1.0 + rooted * (o.community == community)),
-                                             -o.unique_id))
-            candidates.append(dict(lead=best, partners=None, domain=domain, community=community,
-                                   participants=None, attempt=1, lab=lab, others=props, voiced=bool(voiced)))
+    for cell, voiced, copied in zip(shortlist, shortlist_by_citizens, shortlist_copied):
+        community, domain = divmod(int(cell), N_DOMAINS)
+        holder = model.funded_cells.get(int(cell)) if copied else None
+        if holder is not None and holder.alive:
+            # The copy's proposal is the holder's, for work another programme already pays
+            # for: no new team, no living lab. (Holding a project does not stop it applying.)
+            busy.add(id(holder))
+            funnel["proposals"] += 1
+            candidates.append(dict(lead=holder, partners=None, domain=domain, community=community,
+                                   participants=None, attempt=1, lab=False, others=[holder],
+                                   voiced=False, duplicate=True))
+            continue
+        if not applicants:
+            continue
+        affinity = cap * (1.0 + s.domain_affinity * (doms == domain)) * (1.0 + s.place_affinity * (homes == community))
+        # Organisations with no capability at all do not propose.
+        n_prop = min(int(rng.poisson(s.proposals_per_issue)), int(np.count_nonzero(affinity)))
+        if n_prop == 0:
+            continue
+        picks = rng.choice(len(applicants), size=n_prop, replace=False, p=affinity / affinity.sum())
+        funnel["proposals"] += n_prop
+        # 4. A living lab where an intermediary has room: residents and officials pick the
+        # proposer, weighing its roots in the community; elsewhere officials pick the most
+        # capable on paper.
+        broker = model.intermediary_for(community)
+        lab = broker is not None and broker.labs_open >= 1.0
+        if lab:
+            broker.labs_open -= 1.0
+            funnel["labs"] += 1
+        props = [applicants[i] for i in picks if id(applicants[i]) not in busy]
+        if not props:
+            continue
+        busy.update(id(o) for o in props)
+        rooted = s.place_affinity if lab else 0.0
+        best = max(props, key=lambda o: (o.capability * (1.0 + rooted * (o.community == community)),
+                                         -o.unique_id))
+        candidates.append(dict(lead=best, partners=None, domain=domain, community=community,
+                               participants=None, attempt=1, lab=lab, others=props, voiced=bool(voiced)))
     if not candidates or pot <= 0:
         _wait_or_disband(model, candidates)
         model.record_funnel(funnel)
@@ -335,10 +354,19 @@ def _fund(model: "EcosystemModel", programme: Programme, grants: list, funnel: d
             continue  # the local government cannot match this national grant
         gov.project_account -= match
         setattr(gov, programme.account, getattr(gov, programme.account) - grant)
-        start_project(model, c, lead, grant + match, programme, pool)
         c["funded"] = True
         funnel["funded"] += 1
-        model.funded_cells.add(c["community"] * N_DOMAINS + c["domain"])
+        if c.get("duplicate"):
+            # Double support (001 talk 1, "여러 부처의 중복지원"): the grant pays its holder again
+            # for work already funded; it starts no project and develops nothing new. The
+            # money is the holder's to spend (wages, reserves) like any other income.
+            lead.cash += grant + match
+            model.counters["grants_duplicated"] += 1
+            model.counters["grant_amount"] += grant + match
+            model.counters["programme_spend"] += grant + match
+            continue
+        start_project(model, c, lead, grant + match, programme, pool)
+        model.funded_cells[c["community"] * N_DOMAINS + c["domain"]] = lead
 
 
 def plan_cost(model: "EcosystemModel", community: int) -> float:

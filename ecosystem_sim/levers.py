@@ -164,8 +164,10 @@ _ROWS: list[Lever] = [
           "Local matching: the local government adds this share of every national grant from its "
           "project account (no match, no project).", "001 talk 1 and 2: pre-matched local administration"),
     Lever("national_duplication", "policy", "share 0-1", 0.1, 0.0, 1.0,
-          "Share of national issues that duplicate a topic another programme already funded.",
-          "001 talk 1: 111 sub-programmes / 166 items of social-problem R&D across ministries (2018)"),
+          "Share of national issues that duplicate a topic another programme already funded; a "
+          "funded copy pays that topic's holder again and develops nothing new.",
+          "001 talk 1: 111 sub-programmes / 166 items of social-problem R&D across ministries (2018); "
+          "'유사 내용 중복 신청으로 여러 부처의 중복지원'"),
     # ---------------------------------------------------------------- region
     Lever("n_citizens", "region", "citizens", 10_000, 200, 2_000_000,
           "Number of citizens in the region.", "000: regions (local governments) as the unit of the ecosystem", integer=True),

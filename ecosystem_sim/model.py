@@ -116,7 +116,8 @@ class EcosystemModel(mesa.Model):
         self.projects: list[innovation.Project] = []
         self.waiting_teams: list[innovation.Team] = []
         self.solutions: list[innovation.Solution] = []
-        self.funded_cells: set[int] = set()
+        # (community x domain) cell -> the organisation most recently funded to work on it.
+        self.funded_cells: dict[int, Organisation] = {}
         self.rd_only_solutions: set[int] = set()
         self.funnel = dict.fromkeys(innovation.FUNNEL_STAGES, 0)
         self.partnerships: set[tuple[int, int]] = set()

@@ -360,26 +360,61 @@ def test_there_is_a_national_programme_only_with_a_national_budget():
     assert m.programmes[1].followup_share == 0.0           # R&D money pays no follow-up
 
 
-def test_duplicated_programmes_resubmit_funded_topics(granted):
-    m = small_model(seed=9, **CALL, national_budget_per_1000=10.0, national_duplication=1.0,
-                    allocation_by_merit=0.0, proposals_per_issue=20.0)
-    national = m.programmes[1]
-    m.funded_cells = {3 * N_DOM + 1}
-    m.government.national_rd_account = 100.0
+def _duplicating_model(**over):
+    """A region whose national programme copies every issue from the one funded cell (3, 1)."""
+    levers = dict(CALL, national_budget_per_1000=10.0, national_duplication=1.0,
+                  allocation_by_merit=0.0, proposals_per_issue=20.0)
+    m = small_model(seed=9, **{**levers, **over})
+    holder = a_firm(m)
+    m.funded_cells = {3 * N_DOM + 1: holder}
     m.government.project_account = 1e6
-    innovation.call_for_projects(m, national)
+    return m, holder
+
+
+def test_a_duplicated_grant_pays_its_holder_again_and_develops_nothing(granted):
+    """001 talk 1: similar applications to several ministries, funded twice (중복지원). The copy
+    is the holder's application; its grant (and the local match) goes to the holder's cash and
+    no project starts."""
+    m, holder = _duplicating_model()
+    match = m.spec.national_local_match
+    m.government.national_rd_account = 1.0      # below any plan: the whole pot is the grant
+    cash, projects, gap = holder.cash, len(m.projects), money_gap(m)
+    innovation.call_for_projects(m, m.programmes[1])
+    assert m.funnel["issues"] > 1 and m.funnel["shortlisted"] == 1   # the copies merge into one issue
+    assert m.funnel["proposals"] == 1 and m.funnel["funded"] == 1
+    assert granted == [] and len(m.projects) == projects             # nothing new is developed
+    assert holder.cash - cash == pytest.approx(1.0 * (1.0 + match))
+    assert m.counters["grants_duplicated"] == 1
+    assert m.government.national_rd_account == pytest.approx(0.0, abs=1e-12)
+    assert money_gap(m) == pytest.approx(gap, abs=1e-9)
+
+
+def test_without_duplication_nothing_is_paid_twice(granted):
+    m, holder = _duplicating_model(national_duplication=0.0)
+    m.government.national_rd_account = 100.0
+    innovation.call_for_projects(m, m.programmes[1])
+    assert m.counters["grants_duplicated"] == 0 and granted
+    assert not all((c["community"], c["domain"]) == (3, 1) for c, _, _ in granted)
+
+
+def test_a_copied_topic_whose_holder_closed_goes_to_a_new_team(granted):
+    """With its holder gone, the copy is an ordinary issue: new proposers develop the same topic
+    again (duplicated research rather than double support)."""
+    m, holder = _duplicating_model()
+    holder.close()
+    m.government.national_rd_account = 100.0
+    innovation.call_for_projects(m, m.programmes[1])
     assert granted and all((c["community"], c["domain"]) == (3, 1) for c, _, _ in granted)
-    assert m.funnel["issues"] > 1 and m.funnel["shortlisted"] == 1  # the copies merge into one issue
+    assert all(lead is not holder for _, lead, _ in granted)
+    assert m.counters["grants_duplicated"] == 0
 
 
 def test_copied_topics_count_as_officials_not_as_residents(granted):
     """A duplicated programme's copy of a funded topic comes from another programme: even when
     residents set every topic, the copied issue is not theirs (no monitors after a success)."""
-    m = small_model(seed=9, **CALL, national_budget_per_1000=10.0, national_duplication=1.0,
-                    national_citizen_topics=1.0, allocation_by_merit=0.0, proposals_per_issue=20.0)
-    m.funded_cells = {3 * N_DOM + 1}
+    m, holder = _duplicating_model(national_citizen_topics=1.0)
+    holder.close()
     m.government.national_rd_account = 100.0
-    m.government.project_account = 1e6
     innovation.call_for_projects(m, m.programmes[1])
     assert granted and not any(c["voiced"] for c, _, _ in granted)
 
