@@ -237,7 +237,12 @@ def call_for_projects(model: "EcosystemModel", programme: Programme) -> None:
     voiced_cells[cells[by_citizens]] = True
     raised_afresh = np.zeros(w_off.size, dtype=bool)  # some issue other than a copy raised it
     raised_afresh[cells[~copies]] = True
-    k_short = min(int(round(s.shortlist_share * n_issues)), distinct.size)
+    # Stochastic rounding keeps the expected shortlist at shortlist_share x issues at any region
+    # size: rounding to nearest shortlisted none of 1 issue and one of 2 (+17 % at 2 issues a
+    # year), so small regions spread their uniform pot over more proposals.
+    expected_short = s.shortlist_share * n_issues
+    k_short = int(expected_short)
+    k_short = min(k_short + int(rng.random() < expected_short - k_short), distinct.size)
     order = np.lexsort((first, -weights[distinct]))[:k_short]  # ties: first raised first
     shortlist = distinct[order]
     shortlist_by_citizens = voiced_cells[shortlist]
