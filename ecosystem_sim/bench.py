@@ -23,6 +23,10 @@ Prints one figure per line as ``name: value unit`` (parseable with
   start-up included;
 * ``main_job_*`` (full mode): the README's main job, ``ecosim compare`` of the two presets with 20
   replicates, a budget cut in month 120 and each run's no-shock twin, on ``--workers`` processes;
+* ``profile_10k_*``: where the month goes, CPU seconds of each part of ``EcosystemModel.step``
+  (:data:`MONTH_PARTS`: government, calls, citizens, adoption, organisations, snapshot...) over
+  the run at 10,000 citizens, largest first, with its share of the month; ``profile_10k_rest``
+  is what no part covers. A target not met comes with the profile that explains it;
 * ``target_*``: the performance targets of issue 11, each as ``value unit (goal ..., met|NOT met)``:
   ratio to Boltzmann >= 20, >= 10,000 runs of the default region per core-hour through the
   sweep runner, 1,000,000 citizens x 240 months in < 60 s and < 1 GiB, cost per citizen-step at
@@ -90,6 +94,71 @@ def time_model(n: int, steps: int, seed: int = 1) -> dict:
             "run_s": w2 - w1, "run_cpu_s": c2 - c1, "rss_before_mib": rss0,
             "peak_rss_mib": _peak_rss_mib(), "solutions": len(model.solutions),
             "organisations": len(model.organisations())}
+
+
+MONTH_PARTS = (
+    ("government", "agents", "Government", "step"),
+    ("perceive", "innovation", None, "perceive"),
+    ("call_for_projects", "innovation", None, "call_for_projects"),
+    ("develop", "innovation", None, "develop"),
+    ("citizens", "model", "EcosystemModel", "_citizens"),
+    ("follow_up_and_monitor", "innovation", None, "follow_up", "monitor"),
+    ("adopt", "diffusion", None, "adopt"),
+    ("relieve_and_pay", "diffusion", None, "relieve_and_pay"),
+    ("firms", "agents", "Firm", "step"),
+    ("nonprofits", "agents", "NonProfit", "step"),
+    ("intermediaries", "agents", "Intermediary", "step"),
+    ("founding_and_loans", "model", "EcosystemModel", "_found", "_growth_loans"),
+    ("scale_out_and_retire", "innovation", None, "scale_out", "retire"),
+    ("snapshot", "model", None, "snapshot"),
+)
+"""Parts of the month (``EcosystemModel.step``, in its order) timed by :func:`profile_month`:
+(name, module, class or None, function names...). Each part includes what it calls."""
+
+
+def profile_month(n: int, steps: int, seed: int = 1) -> dict:
+    """CPU seconds of each part of the month (:data:`MONTH_PARTS`) over ``steps`` months of the
+    default scenario at ``n`` citizens, and of the whole month; ``rest`` is what no part covers
+    (shocks, the call's labs, the intermediary map, the commons, community means, Mesa's
+    collector). Timing wrappers are put in place for the run and removed after it; they cost
+    about 1 us a call, so the parts are slightly overstated against an unwrapped run."""
+    import importlib
+
+    from .model import EcosystemModel
+    from .scenario import default_scenario
+
+    spent = {part[0]: 0.0 for part in MONTH_PARTS}
+    patched = []
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            t = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[name] += time.process_time() - t
+        return wrapper
+
+    for name, module, cls, *functions in MONTH_PARTS:
+        owner = importlib.import_module(f"ecosystem_sim.{module}")
+        owner = getattr(owner, cls) if cls else owner
+        for f in functions:
+            patched.append((owner, f, owner.__dict__[f] if cls else getattr(owner, f)))
+            setattr(owner, f, timed(name, getattr(owner, f)))
+    try:
+        sc = default_scenario()
+        if n != sc.n_citizens:
+            sc = sc.with_overrides({"n_citizens": n}, where="bench")
+        model = EcosystemModel(sc, rng=seed)
+        t0 = time.process_time()
+        for _ in range(steps):
+            model.step()
+        total = time.process_time() - t0
+    finally:
+        for owner, f, original in reversed(patched):
+            setattr(owner, f, original)
+    return {"n": n, "steps": steps, "month_cpu_s": total, "parts_cpu_s": spent,
+            "rest_cpu_s": total - sum(spent.values())}
 
 
 def time_boltzmann(n: int, steps: int, seed: int = 1) -> dict:
@@ -320,10 +389,17 @@ def run_bench(args) -> int:
                f"< 60, {main_job['replicates']} replicates x 2 presets with twins on {args.workers} cores",
                main_job["wall_s"] < 60)
 
+    # Where the month's time goes, so that a target not met comes with the profile that explains it.
+    profile = profile_month(HEADLINE_N, steps)
+    for part, cpu in sorted({**profile["parts_cpu_s"], "rest": profile["rest_cpu_s"]}.items(),
+                            key=lambda kv: -kv[1]):
+        _line(f"profile_10k_{part}", round(cpu, 4),
+              f"CPU s ({100 * cpu / profile['month_cpu_s']:.1f} % of {steps} months)", results)
+
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"machine": m, "figures": results, "model": model, "boltzmann": boltz, "sweep": sweep,
-                       "scaling": scaling, "main_job": main_job}, fh, indent=1)
+                       "scaling": scaling, "main_job": main_job, "profile": profile}, fh, indent=1)
     # Last line, always: the ratio to Mesa's example.
     _line("ratio_model_to_boltzmann", ratio, "x", results)
     return 0
