@@ -56,6 +56,10 @@ QUICK_SIZES = (1_000, 10_000)
 FULL_STEPS = 240
 QUICK_STEPS = 24
 HEADLINE_N = 10_000
+FULL_SWEEP_RUNS = 40
+"""Runs of the sweep figure in full mode: enough that the two workers' start-up (imports, about
+2 s each) weighs in a batch about as it does in a sweep or a calibration, where a pool runs
+thousands of runs (with 8 runs, until 2026-11-30, start-up was half of the wall time)."""
 
 
 # --------------------------------------------------------------------- measurements
@@ -316,7 +320,7 @@ def run_bench(args) -> int:
     steps = args.steps or (QUICK_STEPS if quick else FULL_STEPS)
     sizes = ([int(s) for s in args.sizes.split(",")] if args.sizes else list(QUICK_SIZES if quick else FULL_SIZES))
     repeat = args.repeat if args.repeat is not None else (1 if quick else 2)
-    sweep_runs = args.sweep_runs or (2 if quick else 8)
+    sweep_runs = args.sweep_runs or (2 if quick else FULL_SWEEP_RUNS)
     results: list[dict] = []
 
     m = machine()
@@ -413,7 +417,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sizes", default=None, help="comma-separated citizen counts for the scaling figures")
     p.add_argument("--repeat", type=int, default=None, help="repeats of each timed figure, best kept (default 2)")
     p.add_argument("--workers", type=int, default=2, help="processes of the sweep (default 2)")
-    p.add_argument("--sweep-runs", type=int, default=None, help="runs in the sweep (default 8, quick 2)")
+    p.add_argument("--sweep-runs", type=int, default=None, help=f"runs in the sweep (default {FULL_SWEEP_RUNS}, quick 2)")
     p.add_argument("--main-job-replicates", type=int, default=20,
                    help="replicates of the README's main job to time (full mode only; 0 skips it)")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per size subprocess")
