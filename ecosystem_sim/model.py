@@ -394,7 +394,12 @@ class EcosystemModel(mesa.Model):
         if self.steps % int(self.spec.call_interval) == 0:
             for broker in self.intermediaries():
                 broker.open_labs()
-            for programme in self.programmes:
+            # With several programmes, the round's call order is drawn: living-lab room and free
+            # applicants go to whichever calls first, and no programme has a standing claim on
+            # them (001 talk 2's national funnel ran living labs too).
+            order = self.programmes if len(self.programmes) == 1 else \
+                [self.programmes[i] for i in self.rng.permutation(len(self.programmes))]
+            for programme in order:
                 innovation.call_for_projects(self, programme)
         innovation.develop(self)
         self._citizens()

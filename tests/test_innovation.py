@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from ecosystem_sim import innovation
 from ecosystem_sim.innovation import Project, Solution, Team
@@ -834,3 +835,25 @@ def test_solutions_nobody_uses_are_retired_after_the_lever_months():
     m.steps += 1
     innovation.retire(m)
     assert not idle.alive and used.alive and used.last_used == m.steps
+
+
+def test_with_a_national_programme_the_call_order_is_drawn_each_round(monkeypatch):
+    """Neither programme has a standing claim on the round's living-lab room: over 60 call
+    rounds each calls first about half the time (binomial test, two-sided, alpha 0.001); with
+    the local programme alone nothing is drawn for the order."""
+    firsts = []
+    real = innovation.call_for_projects
+
+    def record(model, programme):
+        if not firsts or firsts[-1][0] != model.steps:
+            firsts.append((model.steps, programme.account))
+        return real(model, programme)
+
+    monkeypatch.setattr(innovation, "call_for_projects", record)
+    m = small_model(seed=3, national_budget_per_1000=10.0, call_interval=1, steps=60)
+    for _ in range(60):
+        m.step()
+    national_first = sum(account == "national_rd_account" for _, account in firsts)
+    assert len(firsts) == 60
+    assert stats.binomtest(national_first, 60, 0.5).pvalue > 0.001, national_first
+    assert 0 < national_first < 60
