@@ -351,7 +351,9 @@ def _wait_or_disband(model: "EcosystemModel", candidates: list[dict]) -> None:
 
 
 def _fund(model: "EcosystemModel", programme: Programme, grants: list, funnel: dict, pool) -> None:
-    """Make a call's grants: match, pay and start each project (partners from ``pool``)."""
+    """Make a call's grants: match, pay and start each project (partners from ``pool``); a
+    duplicated application's grant pays its holder instead (§7.20). Both count as programme
+    spending and granted money."""
     gov = model.government
     for c, lead, grant in grants:
         match = programme.match_rate * grant
@@ -361,17 +363,18 @@ def _fund(model: "EcosystemModel", programme: Programme, grants: list, funnel: d
         setattr(gov, programme.account, getattr(gov, programme.account) - grant)
         c["funded"] = True
         funnel["funded"] += 1
+        paid = grant + match
         if c.get("duplicate"):
             # Double support (001 talk 1, "여러 부처의 중복지원"): the grant pays its holder again
             # for work already funded; it starts no project and develops nothing new. The
             # money is the holder's to spend (wages, reserves) like any other income.
-            lead.cash += grant + match
+            lead.cash += paid
             model.counters["grants_duplicated"] += 1
-            model.counters["grant_amount"] += grant + match
-            model.counters["programme_spend"] += grant + match
-            continue
-        start_project(model, c, lead, grant + match, programme, pool)
-        model.funded_cells[c["community"] * N_DOMAINS + c["domain"]] = lead
+        else:
+            start_project(model, c, lead, paid, programme, pool)
+            model.funded_cells[c["community"] * N_DOMAINS + c["domain"]] = lead
+        model.counters["grant_amount"] += paid
+        model.counters["programme_spend"] += paid
 
 
 def plan_cost(model: "EcosystemModel", community: int) -> float:
@@ -453,8 +456,6 @@ def start_project(model: "EcosystemModel", c: dict, lead: "Organisation", grant:
     project.staff = [model.hire(community) for _ in range(n_staff)]
     model.projects.append(project)
     model.counters["projects_started"] += 1
-    model.counters["grant_amount"] += grant
-    model.counters["programme_spend"] += grant
 
 
 # ------------------------------------------------------------------------ development
