@@ -839,8 +839,9 @@ def test_solutions_nobody_uses_are_retired_after_the_lever_months():
 
 def test_with_a_national_programme_the_call_order_is_drawn_each_round(monkeypatch):
     """Neither programme has a standing claim on the round's living-lab room: over 60 call
-    rounds each calls first about half the time (binomial test, two-sided, alpha 0.001); with
-    the local programme alone nothing is drawn for the order."""
+    rounds each calls first about half the time (binomial test, two-sided, alpha 0.001). (With
+    the local programme alone nothing is drawn for the order: tests/test_reference.py pins those
+    runs bit for bit.)"""
     firsts = []
     real = innovation.call_for_projects
 
