@@ -45,24 +45,36 @@ HEADLINE = ("need_met_share", "jobs_self_sustaining", "jobs_total", "orgs_alive"
             "solutions_created", "adopters", "capacity_mean")
 """The headline measures of the mechanisms issue (mean of the last 12 months of a run)."""
 
+PROGRAMME_MEASURES = ("adopters_rd_only",)
+"""Outcomes of a programme's own results that the region's headline measures can hide: users of
+solutions developed without follow-up money, i.e. the R&D results of 001 talk 2 (a national R&D
+call's solutions are all of this kind). Screened with the headline measures; a lever of such a
+programme is judged on both (:func:`moved` with ``measures``)."""
+
+SCREENED = HEADLINE + PROGRAMME_MEASURES
+"""Every measure :func:`final_means` returns."""
+
 
 def final_means(task: tuple[dict, int]) -> dict[str, float]:
-    """Run one scenario (as a dict) with one seed; mean of each headline measure over the last year."""
+    """Run one scenario (as a dict) with one seed; mean of each screened measure (:data:`SCREENED`)
+    over the last year."""
     from ..model import EcosystemModel
 
     data, seed = task
     model = EcosystemModel(from_dict(data, where="screening"), rng=seed)
     model.run()
-    tail = model.measures_frame()[list(HEADLINE)].iloc[-12:]
+    tail = model.measures_frame()[list(SCREENED)].iloc[-12:]
     return {k: float(v) for k, v in tail.mean().items()}
 
 
 def _task_key(task: tuple[dict, int]) -> str:
-    """Name of a cached run: a hash of the scenario (every lever value), the seed and the model
-    fingerprint, so a run of another model (package upgraded or edited) is not found again."""
+    """Name of a cached run: a hash of the scenario (every lever value), the seed, the model
+    fingerprint and the measures kept, so a run of another model (package upgraded or edited),
+    or one that kept other measures, is not found again."""
     from .. import fingerprint
 
-    blob = json.dumps({"task": task, "model": fingerprint.model_fingerprint()}, sort_keys=True)
+    blob = json.dumps({"task": task, "model": fingerprint.model_fingerprint(), "measures": list(SCREENED)},
+                      sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -134,7 +146,8 @@ def screen(base: Scenario, levers: list[str], seeds: list[int], workers: int = 1
     return pd.DataFrame([dict(lever=n, side=s, value=v, seed=sd, **r) for (n, s, v, sd), r in zip(keys, rows)])
 
 
-def moved(table: pd.DataFrame, threshold: float = 0.10, alpha: float | None = None) -> pd.DataFrame:
+def moved(table: pd.DataFrame, threshold: float = 0.10, alpha: float | None = None,
+          measures: tuple[str, ...] = HEADLINE) -> pd.DataFrame:
     """Per lever and measure: mean relative change (high vs low, paired by seed), the p-value of
     an exact two-sided Wilcoxon signed-rank test of the paired differences, and whether the
     lever *moves* the measure.
@@ -142,11 +155,11 @@ def moved(table: pd.DataFrame, threshold: float = 0.10, alpha: float | None = No
     With ``alpha`` None a lever moves a measure when the relative change is at least
     ``threshold`` in the same direction on every seed (a rule for a handful of seeds). With
     ``alpha`` given, when the mean relative change is at least ``threshold`` in magnitude and
-    the Wilcoxon p-value is below ``alpha`` divided by the number of headline measures
+    the Wilcoxon p-value is below ``alpha`` divided by the number of ``measures`` judged
     (Bonferroni), which needs about ten seeds.
     """
     out = []
-    for (lever, measure), _ in pd.MultiIndex.from_product([table.lever.unique(), HEADLINE]).to_frame().groupby(level=[0, 1]):
+    for (lever, measure), _ in pd.MultiIndex.from_product([table.lever.unique(), measures]).to_frame().groupby(level=[0, 1]):
         d = table[table.lever == lever].pivot(index="seed", columns="side", values=measure)
         rel = (d["high"] - d["low"]) / np.maximum(np.abs(d["low"]), 1e-9)
         diff = (d["high"] - d["low"]).to_numpy()
@@ -154,7 +167,7 @@ def moved(table: pd.DataFrame, threshold: float = 0.10, alpha: float | None = No
         if alpha is None:
             moves = bool((rel >= threshold).all() or (rel <= -threshold).all())
         else:
-            moves = bool(abs(rel.mean()) >= threshold and p < alpha / len(HEADLINE))
+            moves = bool(abs(rel.mean()) >= threshold and p < alpha / len(measures))
         out.append(dict(lever=lever, measure=measure, low=d["low"].mean(), high=d["high"].mean(),
                         rel_change=float(rel.mean()), p_wilcoxon=p, moves=moves))
     return pd.DataFrame(out)

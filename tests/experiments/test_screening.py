@@ -23,7 +23,7 @@ def tiny(name: str, **levers):
 
 def mean_of_runs(scenario, seeds) -> pd.Series:
     """Headline means of ``scenario`` over ``seeds``, run here one by one (not through decompose)."""
-    return pd.DataFrame([screening.final_means((scenario.to_dict(), s)) for s in seeds]).mean()
+    return pd.DataFrame([screening.final_means((scenario.to_dict(), s)) for s in seeds])[list(HEADLINE)].mean()
 
 
 # ------------------------------------------------------------------ decompose
@@ -126,6 +126,25 @@ def test_one_seed_against_moves_only_with_the_test():
     assert test.rel_change.to_numpy() == pytest.approx((sum(0.21 + 0.01 * i for i in range(9)) - 0.01) / 10)
     # and a stricter alpha makes the same table not move: 0.0039 > 0.01 / 8
     assert not screening.moved(table, threshold=0.10, alpha=0.01).moves.any()
+
+
+def test_judging_more_measures_divides_alpha_by_their_number_and_sees_the_programme_measure():
+    # Ranks 1 and 2 are +1 % and -2 %, the other eight seeds +20 %: exact two-sided Wilcoxon
+    # p = 2 * P(W- <= 2) = 2 * 3 / 2**10 = 0.00586 (subsets {}, {1}, {2}), which is below
+    # 0.05 / 8 and above 0.05 / 9. Only the programme measure changes in the second table.
+    ratios = [1.2] * 8 + [1.01, 0.98]
+    table = hand_table(ratios)
+    assert len(screening.SCREENED) == len(HEADLINE) + 1
+    eight = screening.moved(table, threshold=0.10, alpha=0.05)
+    nine = screening.moved(table.assign(adopters_rd_only=table[HEADLINE[0]]), threshold=0.10, alpha=0.05,
+                           measures=screening.SCREENED)
+    assert eight.p_wilcoxon.to_numpy() == pytest.approx(6 / 2**10)
+    assert eight.moves.all() and len(eight) == len(HEADLINE)
+    assert not nine.moves.any() and len(nine) == len(screening.SCREENED)
+    flat = hand_table([1.0] * 10).assign(adopters_rd_only=[100.0 * (1.2 if i % 2 else 1.0) for i in range(20)])
+    assert not screening.moved(flat, threshold=0.10, alpha=0.05).moves.any()
+    judged = screening.moved(flat, threshold=0.10, alpha=0.05, measures=screening.SCREENED).set_index("measure")
+    assert judged.moves.to_dict() == {m: m == "adopters_rd_only" for m in screening.SCREENED}
 
 
 def test_small_consistent_change_is_below_the_threshold():
