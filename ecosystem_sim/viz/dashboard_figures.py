@@ -222,7 +222,7 @@ class LiveCharts(_Blitted):
         for key, (label, colour) in series.items():
             (line,) = ax.plot([], [], color=colour, lw=1.6, label=label, animated=True)
             self.lines.append((key, line))
-        high = self.axis_tops.get(title, 0.0)
+        high = 0.0  # the earlier runs' highest value; the session's top for this chart is kept below
         for i, ref in enumerate(self.references):
             style = REFERENCE_STYLES[i % len(REFERENCE_STYLES)]
             ends = []
@@ -234,12 +234,16 @@ class LiveCharts(_Blitted):
                     ends.append((float(y[-1]), y.size - 1))
             if ends:
                 y_end, x_end = max(ends)
-                ax.annotate(ref.label, (x_end, y_end), xytext=(2, 2 + 7 * i), textcoords="offset points",
-                            fontsize=FONT["note"] - 0.5, color="#555555", ha="right" if x_end > 0.4 * self.horizon
+                # The short tag, on the side of the curve's end with room for it: the full label
+                # (seed, shocks) would run over the axis labels; the page lists it.
+                ax.annotate(ref.tag or ref.label, (x_end, y_end), xytext=(2, 2 + 7 * i), textcoords="offset points",
+                            fontsize=FONT["note"] - 0.5, color="#555555", ha="right" if x_end > 0.6 * self.horizon
                             else "left", va="bottom")
         self.cap = 1.0 if title in SHARE_CHARTS else None
-        self.top = _nice_top(high, self.cap) if high > 0 else 1.0
-        self.axis_tops[title] = max(self.axis_tops.get(title, 0.0), self.top)
+        # A top already rounded is kept as it is: rounding it again would raise it at every new
+        # chart of the session (100 -> 200 -> 250 -> 500 over a few Resets).
+        self.top = max(self.axis_tops.get(title, 0.0), _nice_top(high, self.cap) if high > 0 else 0.0) or 1.0
+        self.axis_tops[title] = self.top
         ax.set_xlim(0, self.horizon)
         ax.set_ylim(0, self.top)
         ax.set_title(title, fontsize=FONT["title"], loc="left", pad=3)
@@ -372,7 +376,7 @@ class LiveNetwork(_Blitted):
                                   c=KIND_COLOURS["intermediary"], marker="D", edgecolors="black", linewidths=1.0,
                                   zorder=5, animated=True))
         jobs = sum(o.jobs for o in orgs)
-        self.title.set_text(f"month {model.steps}: {len(orgs)} organisations, {jobs} jobs, "
+        self.title.set_text(f"month {model.steps}: {len(orgs)} organisations, {jobs:,.0f} jobs, "
                             f"{len(model.partnerships)} partners")
         self._dynamic = dyn
         return self._encode([*dyn, self.title])

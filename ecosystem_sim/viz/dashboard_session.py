@@ -344,10 +344,12 @@ def describe(model: DashboardModel) -> str:
 # ------------------------------------------------------------------ one session
 @dataclass
 class ReferenceRun:
-    """An earlier run of this session, kept as faint curves: its label and measures."""
+    """An earlier run of this session, kept as faint curves: its label (regime, seed, shocks: the
+    page lists it), its measures, and a short tag written on the charts (its regime)."""
 
     label: str
     series: dict[str, np.ndarray]
+    tag: str = ""
 
 
 @dataclass
@@ -375,7 +377,7 @@ class Session:
         new = DashboardModel(regime, n_citizens, seed)
         old = self.model
         if old.steps > 0:
-            self.references.append(ReferenceRun(old.label(), _measures_so_far(old)))
+            self.references.append(ReferenceRun(old.label(), _measures_so_far(old), str(old.regime)))
             del self.references[:-MAX_REFERENCES]
         self.model = new
         self.horizon = max(self.horizon, int(new.spec.steps))

@@ -194,6 +194,44 @@ def test_network_legend_is_inside_the_figure_at_month_zero():
         assert fig_box.x0 <= box.x0 and box.x1 <= fig_box.x1 and fig_box.y0 <= box.y0 and box.y1 <= fig_box.y1
 
 
+def test_a_chart_drawn_again_keeps_the_sessions_axis_top():
+    # The page draws a chart anew at every Reset and whenever its tile is re-rendered; a top
+    # rounded up again each time grew 100 -> 200 -> 250 -> 500 with the data near 80.
+    session = ds.Session(ds.DashboardModel("job_creation", 1000, 0))
+    first = figs.LiveCharts("Jobs", session.horizon, session.references, session.axis_tops)
+    for _ in range(40):
+        session.model.step()
+        first.frame(session.model)
+    session.reset("citizen_led", 1000, 0)
+    tops = [figs.LiveCharts("Jobs", session.horizon, session.references, session.axis_tops).top for _ in range(4)]
+    data_max = max(session.references[0].series[k].max() for k in figs.CHARTS["Jobs"])
+    assert tops == [first.top] * 4 and data_max <= first.top <= 2.5 * data_max, (tops, first.top, data_max)
+
+
+@pytest.mark.parametrize("months", [100, 230])
+def test_earlier_runs_tags_stay_inside_the_chart_and_the_network_counts_whole_jobs(months):
+    # The README picture: a run stopped at month 100 of 240 as the earlier run. Its full label
+    # once ran over the y axis label and off the figure; the chart carries the regime only.
+    session = ds.Session(ds.DashboardModel("job_creation", 1000, 0))
+    for _ in range(months):
+        session.model.step()
+    session.reset("citizen_led", 1000, 0)
+    for title in ("Jobs", "Citizens"):
+        chart = figs.LiveCharts(title, session.horizon, session.references, session.axis_tops)
+        chart.frame(session.model)
+        renderer = chart.canvas.get_renderer()
+        (tag,) = chart.ax.texts
+        assert tag.get_text() == "job_creation"
+        box, fig_box = tag.get_window_extent(renderer), chart.fig.bbox
+        assert fig_box.x0 <= box.x0 and box.x1 <= fig_box.x1, (title, box, fig_box)
+    m = session.model
+    for _ in range(30):
+        m.step()
+    net = figs.LiveNetwork(figs.NetworkLayout(m), ds.describe(m))
+    net.frame(m)
+    assert re.search(r"organisations, \d[\d,]* jobs, \d+ partners$", net.title.get_text()), net.title.get_text()
+
+
 # ------------------------------------------------------------------ the page
 def _walk(widget):
     yield widget
