@@ -345,7 +345,7 @@ def describe(model: DashboardModel) -> str:
 @dataclass
 class ReferenceRun:
     """An earlier run of this session, kept as faint curves: its label (regime, seed, shocks: the
-    page lists it), its measures, and a short tag written on the charts (its regime)."""
+    page lists it), its measures, and a short tag written on the charts (regime and seed)."""
 
     label: str
     series: dict[str, np.ndarray]
@@ -377,7 +377,8 @@ class Session:
         new = DashboardModel(regime, n_citizens, seed)
         old = self.model
         if old.steps > 0:
-            self.references.append(ReferenceRun(old.label(), _measures_so_far(old), str(old.regime)))
+            self.references.append(ReferenceRun(old.label(), _measures_so_far(old),
+                                                  f"{old.regime} \u00b7 seed {old.seed}"))
             del self.references[:-MAX_REFERENCES]
         self.model = new
         self.horizon = max(self.horizon, int(new.spec.steps))

@@ -211,7 +211,7 @@ def test_a_chart_drawn_again_keeps_the_sessions_axis_top():
 @pytest.mark.parametrize("months", [100, 230])
 def test_earlier_runs_tags_stay_inside_the_chart_and_the_network_counts_whole_jobs(months):
     # The README picture: a run stopped at month 100 of 240 as the earlier run. Its full label
-    # once ran over the y axis label and off the figure; the chart carries the regime only.
+    # once ran over the y axis label and off the figure; the chart carries regime and seed.
     session = ds.Session(ds.DashboardModel("job_creation", 1000, 0))
     for _ in range(months):
         session.model.step()
@@ -221,7 +221,7 @@ def test_earlier_runs_tags_stay_inside_the_chart_and_the_network_counts_whole_jo
         chart.frame(session.model)
         renderer = chart.canvas.get_renderer()
         (tag,) = chart.ax.texts
-        assert tag.get_text() == "job_creation"
+        assert tag.get_text() == "job_creation \u00b7 seed 0"
         box, fig_box = tag.get_window_extent(renderer), chart.fig.bbox
         assert fig_box.x0 <= box.x0 and box.x1 <= fig_box.x1, (title, box, fig_box)
     m = session.model
