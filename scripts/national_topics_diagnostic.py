@@ -27,13 +27,17 @@ def one(task: tuple[float, int]) -> list[dict]:
     model = EcosystemModel(scenario, rng=seed)
     model.run()
     rd_only = set(model.rd_only_solutions)
-    need = float(model.measures_frame().need_met_share.iloc[-12:].mean())
+    measures = model.measures_frame()
+    need = float(measures.need_met_share.iloc[-12:].mean())
+    # Users at the end: the model's own measures (users of R&D-only solutions, and the rest).
+    end = measures.iloc[-1]
+    users = {"national (R&D only)": int(end.adopters_rd_only), "local": int(end.adopters - end.adopters_rd_only)}
     rows = []
     for kind, sols in (("national (R&D only)", [x for x in model.solutions if x.id in rd_only]),
                        ("local", [x for x in model.solutions if x.id not in rd_only])):
         rows.append({"national_citizen_topics": citizen_topics, "seed": seed, "programme": kind,
                      "solutions": len(sols), "mean_fit": np.mean([x.fit for x in sols]) if sols else np.nan,
-                     "users": sum(int((model.population.adopted == x.id).sum()) for x in sols),
+                     "users": users[kind],
                      "monitors_per_solution": np.mean([len(x.monitors) for x in sols]) if sols else np.nan,
                      "need_met_share": need})
     return rows

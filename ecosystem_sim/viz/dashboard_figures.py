@@ -236,7 +236,7 @@ class LiveCharts(_Blitted):
                 y_end, x_end = max(ends)
                 # The short tag, on the side of the curve's end with room for it: the full label
                 # (seed, shocks) would run over the axis labels; the page lists it.
-                ax.annotate(ref.tag or ref.label, (x_end, y_end), xytext=(2, 2 + 7 * i), textcoords="offset points",
+                ax.annotate(ref.tag, (x_end, y_end), xytext=(2, 2 + 7 * i), textcoords="offset points",
                             fontsize=FONT["note"] - 0.5, color="#555555", ha="right" if x_end > 0.6 * self.horizon
                             else "left", va="bottom")
         self.cap = 1.0 if title in SHARE_CHARTS else None

@@ -349,7 +349,7 @@ class ReferenceRun:
 
     label: str
     series: dict[str, np.ndarray]
-    tag: str = ""
+    tag: str
 
 
 @dataclass
